@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets follow the data flow: Core (pure transforms) → Connectors (file I/O) → Store (SQLite) → Engine (runs) → CLI.
+let package = Package(
+    name: "leadsync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "leadsync", targets: ["LeadsyncCLI"]),
+        .executable(name: "leadsync-bench", targets: ["LeadsyncBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims over system libraries.
+        .systemLibrary(name: "CPSL", path: "Sources/CShims/CPSL", pkgConfig: "libpsl", providers: [.apt(["libpsl-dev"])]),
+        .target(
+            name: "CPhoneNumber",
+            path: "Sources/CShims/CPhoneNumber",
+            cxxSettings: [.unsafeFlags(["-std=c++17"])],
+            linkerSettings: [.linkedLibrary("phonenumber"), .linkedLibrary("stdc++")]
+        ),
+
+        // Pure core: model, normalisation, mapping, matching keys, rules, reconciliation types. No I/O.
+        .target(name: "LeadsyncCore", dependencies: ["CPSL", "CPhoneNumber"]),
+        // Sources: CSV parsing and the drop-directory protocol.
+        .target(name: "LeadsyncConnectors", dependencies: ["LeadsyncCore"]),
+        // The pipeline store (SQLite through GRDB).
+        .target(name: "LeadsyncStore", dependencies: ["LeadsyncCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Configuration loading and one-shot runs.
+        .target(name: "LeadsyncEngine", dependencies: ["LeadsyncCore", "LeadsyncConnectors", "LeadsyncStore", "Yams"]),
+        .executableTarget(name: "LeadsyncCLI", dependencies: [
+            "LeadsyncEngine", "LeadsyncStore", "LeadsyncCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Synthetic lead generator shared by tests and benchmarks.
+        .target(name: "LeadsyncTesting", dependencies: ["LeadsyncCore"]),
+        .executableTarget(name: "LeadsyncBench", dependencies: ["LeadsyncTesting", "LeadsyncEngine"]),
+
+        .testTarget(name: "LeadsyncCoreTests", dependencies: ["LeadsyncCore", "LeadsyncTesting"]),
+        .testTarget(name: "LeadsyncConnectorsTests", dependencies: ["LeadsyncConnectors", "LeadsyncTesting"]),
+        .testTarget(name: "LeadsyncEngineTests", dependencies: ["LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting",
+                                                                .product(name: "GRDB", package: "GRDB.swift")]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

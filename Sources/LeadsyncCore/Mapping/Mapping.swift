@@ -1,0 +1,111 @@
+/// How one source column (or constant) becomes one canonical field.
+public struct FieldRule: Sendable, Equatable {
+    /// Part of a full name, for sources that only give "full_name".
+    public enum NamePart: String, Sendable { case first, last }
+
+    /// Candidate source column names; the first present in the header wins.
+    public var columns: [String]
+    public var constant: String?
+    /// Source value → canonical value, matched after trimming and case folding.
+    public var valueMap: [String: String]
+    public var dateFormat: String?
+    public var splitName: NamePart?
+    public var defaultValue: String?
+
+    public init(columns: [String] = [], constant: String? = nil, valueMap: [String: String] = [:],
+                dateFormat: String? = nil, splitName: NamePart? = nil, defaultValue: String? = nil) {
+        self.columns = columns; self.constant = constant
+        self.valueMap = Dictionary(valueMap.map { (TextFolding.fold(TextFolding.trim($0.key)), $0.value) },
+                                   uniquingKeysWith: { a, _ in a })
+        self.dateFormat = dateFormat; self.splitName = splitName; self.defaultValue = defaultValue
+    }
+}
+
+/// A named mapping from a source layout onto the canonical lead fields.
+public struct Mapping: Sendable {
+    public var name: String
+    public var rules: [CanonicalField: FieldRule]
+
+    public init(name: String, rules: [CanonicalField: FieldRule]) { self.name = name; self.rules = rules }
+
+    /// Header names compared leniently: case, surrounding spaces, BOM and quotes do not matter.
+    public static func headerKey(_ name: String) -> String {
+        TextFolding.fold(TextFolding.trim(name).trimmingCharacters(in: .init(charactersIn: "\"")))
+    }
+
+    /// Resolves column names against one file's header.
+    public func bind(header: [String]) -> BoundMapping {
+        var index: [String: Int] = [:]
+        for (i, name) in header.enumerated() where index[Self.headerKey(name)] == nil { index[Self.headerKey(name)] = i }
+        var bound: [(CanonicalField, FieldRule, Int?)] = []
+        var claimed = Set<Int>()
+        var missing: [String] = []
+        for field in CanonicalField.allCases {
+            guard let rule = rules[field] else { continue }
+            let column = rule.columns.lazy.compactMap { index[Self.headerKey($0)] }.first
+            if let column { claimed.insert(column) } else if !rule.columns.isEmpty { missing.append(field.rawValue) }
+            bound.append((field, rule, column))
+        }
+        let extras = header.indices.filter { !claimed.contains($0) }.map { ($0, TextFolding.trim(header[$0])) }
+        return BoundMapping(mappingName: name, columnCount: header.count, fields: bound, extraColumns: extras,
+                            unmatchedFields: missing)
+    }
+}
+
+/// A mapping resolved against a header: column positions are known, so applying it is a few array reads.
+public struct BoundMapping: Sendable {
+    public let mappingName: String
+    public let columnCount: Int
+    let fields: [(CanonicalField, FieldRule, Int?)]
+    let extraColumns: [(Int, String)]
+    /// Canonical fields whose source column is absent from this header.
+    public let unmatchedFields: [String]
+
+    /// Whether the header carries anything that can identify a person.
+    public var canIdentify: Bool {
+        fields.contains { ($0.0 == .email || $0.0 == .phone || $0.0 == .mobile) && ($0.2 != nil || $0.1.constant != nil) }
+    }
+
+    public func apply(_ values: [String]) -> MappedRecord {
+        var mapped = MappedRecord()
+        for (field, rule, column) in fields {
+            var value = column.flatMap { $0 < values.count ? TextFolding.trim(values[$0]) : nil } ?? ""
+            if value.isEmpty, let constant = rule.constant { value = constant }
+            if !rule.valueMap.isEmpty, let replaced = rule.valueMap[TextFolding.fold(value)] { value = replaced }
+            if let part = rule.splitName { value = Self.split(fullName: value, part: part) }
+            if value.isEmpty, let fallback = rule.defaultValue { value = fallback }
+            if !value.isEmpty { mapped.raw[field] = value }
+            if let format = rule.dateFormat { mapped.dateFormats[field] = format }
+        }
+        for (column, name) in extraColumns where column < values.count {
+            let value = TextFolding.trim(values[column])
+            if !value.isEmpty { mapped.extra[name] = value }
+        }
+        return mapped
+    }
+
+    /// "Jean-Pierre de la Fontaine" → first "Jean-Pierre", last "de la Fontaine"; "Dupont, Marie" is last-first.
+    static func split(fullName: String, part: FieldRule.NamePart) -> String {
+        if let comma = fullName.firstIndex(of: ",") {
+            let last = TextFolding.trim(String(fullName[..<comma]))
+            let first = TextFolding.trim(String(fullName[fullName.index(after: comma)...]))
+            return part == .first ? first : last
+        }
+        var words = fullName.split(separator: " ").map(String.init)
+        guard words.count > 1 else { return part == .first ? "" : fullName }
+        let particles: Set<String> = ["de", "du", "des", "la", "le", "van", "von", "der", "den", "di", "da", "del", "d'"]
+        var lastStart = words.count - 1
+        while lastStart > 1, particles.contains(words[lastStart - 1].lowercased()) { lastStart -= 1 }
+        let last = words[lastStart...].joined(separator: " ")
+        words.removeSubrange(lastStart...)
+        return part == .first ? words.joined(separator: " ") : last
+    }
+}
+
+/// A record after mapping, before normalisation: canonical names, source values.
+public struct MappedRecord: Sendable {
+    public var raw: [CanonicalField: String] = [:]
+    public var extra: [String: String] = [:]
+    public var dateFormats: [CanonicalField: String] = [:]
+    public init() {}
+}

@@ -1,0 +1,26 @@
+import CPSL
+
+/// Registrable domains through libpsl, the Public Suffix List library curl uses: `www.shop.co.uk` → `shop.co.uk`.
+public enum DomainNormaliser {
+    // psl_builtin() is NULL when Debian builds libpsl without embedded data; the packaged list is then used.
+    nonisolated(unsafe) private static let context: OpaquePointer? = psl_builtin() ?? psl_latest(nil)
+
+    /// The host part of a website value: scheme, credentials, port, path and trailing dot removed.
+    public static func host(fromWebsite raw: String) -> String? {
+        var text = Substring(TextFolding.trim(raw).lowercased())
+        if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
+        if let slash = text.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { text = text[..<slash] }
+        if let at = text.lastIndex(of: "@") { text = text[text.index(after: at)...] }
+        if let colon = text.firstIndex(of: ":") { text = text[..<colon] }
+        while text.hasSuffix(".") { text = text.dropLast() }
+        guard text.contains("."), !text.contains(" ") else { return nil }
+        return String(text)
+    }
+
+    /// The registrable domain (eTLD+1) of a host, or nil for public suffixes, IPs and junk.
+    public static func registrable(host: String) -> String? {
+        guard let context else { return nil }
+        guard let cString = psl_registrable_domain(context, host) else { return nil }
+        return String(cString: cString)
+    }
+}

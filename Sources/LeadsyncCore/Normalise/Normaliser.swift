@@ -1,0 +1,137 @@
+import Foundation
+
+/// Settings the normaliser needs from the main config.
+public struct NormaliserSettings: Sendable {
+    public var defaultRegion: String
+    public var timeZone: TimeZone
+    public var freeMailDomains: Set<String>
+
+    public init(defaultRegion: String = "FR", timeZone: TimeZone = TimeZone(identifier: "Europe/Paris")!,
+                extraFreeMailDomains: Set<String> = []) {
+        self.defaultRegion = defaultRegion; self.timeZone = timeZone
+        self.freeMailDomains = FreeMailDomains.builtin.union(extraFreeMailDomains)
+    }
+}
+
+/// A record with clean values and the keys matching needs.
+public struct NormalisedRecord: Sendable {
+    public var ref: RecordRef
+    public var fields: LeadFields
+    public var extra: [String: String]
+    public var isFreeMail: Bool
+    /// Registrable domain of a non-free email, else of the website.
+    public var accountDomain: String?
+    public var companyKey: String?
+    /// Folded last name, the companion of the phone in the phone match key.
+    public var lastNameKey: String?
+    /// Sortable survivorship key (see `FieldSource.recency`).
+    public var recency: String
+
+    /// The connector-scoped identity of the source record: its external id, else its email, else its phone.
+    public var identity: String {
+        if let id = fields[.external_id] { return "ext:" + id }
+        if let email = fields[.email] { return "email:" + email }
+        return "phone:" + PhoneNormaliser.matchKey(fields[.phone] ?? fields[.mobile] ?? "")
+    }
+}
+
+/// Why a record was refused during normalisation.
+public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Turns mapped records into normalised ones. Pure apart from its caches; one instance per pipeline.
+public final class Normaliser {
+    public let settings: NormaliserSettings
+    public let phones = PhoneNormaliser()
+    private let dates: DateNormaliser
+    private var domainCache: [String: String?] = [:]
+
+    public init(settings: NormaliserSettings) {
+        self.settings = settings
+        dates = DateNormaliser(timeZone: settings.timeZone)
+    }
+
+    /// - Parameter fallbackTime: ISO time standing in for `created_at` in the recency key (the file's time).
+    public func normalise(_ mapped: MappedRecord, ref: RecordRef, fallbackTime: String, sequence: Int64) -> Result<NormalisedRecord, Rejection> {
+        var fields = LeadFields()
+        var extra = mapped.extra
+        let raw = mapped.raw
+
+        for field in [CanonicalField.first_name, .last_name, .company, .job_title, .city, .region, .industry,
+                      .source, .external_id, .marketing_status, .consent] {
+            if let value = raw[field] { fields[field] = collapseSpaces(value) }
+        }
+        if let postal = raw[.postal_code] { fields[.postal_code] = postal.uppercased().filter { $0 != " " } }
+        if let urgency = raw[.urgency] { fields[.urgency] = TextFolding.fold(urgency) }
+        if let country = raw[.country] {
+            if let iso = CountryNormaliser.isoCode(country) { fields[.country] = iso } else { extra["country_raw"] = country }
+        }
+        if let email = raw[.email] {
+            switch EmailNormaliser.normalise(email) {
+            case .success(let value): fields[.email] = value
+            case .failure(let failure): return .failure(Rejection("\(failure) (email column)"))
+            }
+        }
+        let region = fields[.country] ?? settings.defaultRegion
+        for field in [CanonicalField.phone, .mobile] {
+            guard let value = raw[field] else { continue }
+            switch phones.normalise(value, region: region) {
+            case .success(let e164): fields[field] = e164
+            case .failure(let failure): extra["\(field.rawValue)_invalid"] = "\(value) (\(failure))"
+            }
+        }
+        if let website = raw[.website] {
+            if let host = DomainNormaliser.host(fromWebsite: website) { fields[.website] = host }
+            else { extra["website_invalid"] = website }
+        }
+        for field in [CanonicalField.employees, .annual_revenue, .budget] {
+            guard let value = raw[field] else { continue }
+            if let number = NumberNormaliser.parse(value) { fields[field] = NumberNormaliser.format(number) }
+            else { extra["\(field.rawValue)_invalid"] = value }
+        }
+        if let optedOut = raw[.opted_out] {
+            if let flag = BooleanNormaliser.parse(optedOut) { fields[.opted_out] = flag ? "true" : "false" }
+            else { extra["opted_out_invalid"] = optedOut }
+        }
+        if let created = raw[.created_at] {
+            if let iso = dates.normalise(created, format: mapped.dateFormats[.created_at]) { fields[.created_at] = iso }
+            else { extra["created_at_invalid"] = created }
+        }
+
+        guard fields[.email] != nil || fields[.phone] != nil || fields[.mobile] != nil else {
+            let hadPhone = raw[.phone] != nil || raw[.mobile] != nil
+            return .failure(Rejection(hadPhone ? "no email and the phone is invalid: cannot identify the person"
+                                               : "no email and no phone: cannot identify the person"))
+        }
+
+        let emailDomain = fields[.email].flatMap(EmailNormaliser.domain(of:))
+        let isFreeMail = emailDomain.map { settings.freeMailDomains.contains($0) } ?? false
+        var accountDomain: String?
+        if let emailDomain, !isFreeMail { accountDomain = registrable(emailDomain) }
+        if accountDomain == nil, let site = fields[.website] {
+            let domain = registrable(site)
+            if let domain, !settings.freeMailDomains.contains(domain) { accountDomain = domain }
+        }
+        let recency = (fields[.created_at] ?? fallbackTime) + "/" + String(format: "%012lld", sequence)
+        return .success(NormalisedRecord(
+            ref: ref, fields: fields, extra: extra, isFreeMail: isFreeMail, accountDomain: accountDomain,
+            companyKey: fields[.company].flatMap(CompanyNormaliser.matchKey),
+            lastNameKey: fields[.last_name].map { TextFolding.tokens($0).joined(separator: " ") },
+            recency: recency))
+    }
+
+    private func registrable(_ host: String) -> String? {
+        if let cached = domainCache[host] { return cached }
+        let value = DomainNormaliser.registrable(host: host)
+        domainCache[host] = value
+        return value
+    }
+
+    private func collapseSpaces(_ text: String) -> String {
+        guard text.contains("  ") || text.contains("\t") || text.contains("\n") else { return text }
+        return text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Accent and case folding used to build match keys ("Élodie" → "elodie", "Straße" → "strasse").
+public enum TextFolding {
+    /// Lowercase, without diacritics, with the common Latin ligatures spelled out.
+    public static func fold(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.lowercased() }
+        var out = String.UnicodeScalarView()
+        for scalar in text.lowercased().decomposedStringWithCanonicalMapping.unicodeScalars {
+            switch scalar.value {
+            case 0x0300...0x036F: continue  // combining diacritical marks
+            case 0x00DF: out.append(contentsOf: "ss".unicodeScalars)
+            case 0x00E6: out.append(contentsOf: "ae".unicodeScalars)
+            case 0x0153: out.append(contentsOf: "oe".unicodeScalars)
+            case 0x00F8: out.append("o")
+            case 0x0142: out.append("l")
+            case 0x0111: out.append("d")
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// Folded text split into alphanumeric tokens; everything else is a separator.
+    public static func tokens(_ text: String) -> [String] {
+        fold(text).split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+    }
+
+    /// Trims spaces, tabs, newlines and the no-break spaces spreadsheets leave behind.
+    public static func trim(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{00A0}\u{202F}\u{FEFF}")))
+    }
+}

@@ -1,0 +1,255 @@
+/// Everything one batch decided, ready for the StoreWriter to commit in one transaction.
+public struct BatchOutcome: Sendable {
+    /// Leads created or changed, in final form.
+    public var leads: [Lead] = []
+    public var newLeadIDs: Set<Int64> = []
+    public var accounts: [Account] = []
+    public var newAccountIDs: Set<Int64> = []
+    public var provenance: [ProvenanceLink] = []
+    public var entries: [ReconciliationEntry] = []
+    public var handoffs: [Handoff] = []
+    public var suppressions: [Suppression] = []
+    public var routingCursors: [String: Int] = [:]
+    public var summary = ConnectorSummary()
+}
+
+/// A record as it reaches the processor: normalised, or already refused with a reason.
+public enum IncomingRecord: Sendable {
+    case normalised(NormalisedRecord)
+    case rejected(RecordRef, externalID: String?, reason: String)
+}
+
+/// Matches, merges, qualifies and routes one batch of records against a read-only view of the store.
+/// Pure apart from reading the view: the same inputs and store give the same outcome.
+public struct BatchProcessor {
+    public let qualifier: Qualifier
+    public let merger: Merger
+    public let freeMailDomains: Set<String>
+    /// Timestamp recorded on handoffs made in this batch.
+    public let now: String
+
+    public init(qualifier: Qualifier, merger: Merger, freeMailDomains: Set<String>, now: String) {
+        self.qualifier = qualifier; self.merger = merger; self.freeMailDomains = freeMailDomains; self.now = now
+    }
+
+    public func process(_ records: [IncomingRecord], view: PipelineView) throws -> BatchOutcome {
+        var work = try WorkingSet(view: view)
+        var outcome = BatchOutcome()
+        for incoming in records {
+            let entry: ReconciliationEntry
+            switch incoming {
+            case .rejected(let ref, let externalID, let reason):
+                entry = ReconciliationEntry(ref: ref, externalID: externalID, action: .rejected, reason: reason)
+            case .normalised(let record):
+                entry = try handle(record, work: &work, outcome: &outcome)
+            }
+            outcome.summary.count(entry)
+            outcome.entries.append(entry)
+        }
+        outcome.leads = work.changedLeadIDs.sorted().map { work.leads[$0]! }
+        outcome.newLeadIDs = work.newLeadIDs
+        outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
+        outcome.newAccountIDs = work.newAccountIDs
+        outcome.routingCursors = work.cursors
+        return outcome
+    }
+
+    private func handle(_ record: NormalisedRecord, work: inout WorkingSet, outcome: inout BatchOutcome) throws -> ReconciliationEntry {
+        let ref = record.ref
+        let externalID = record.fields[.external_id]
+        let keys = Suppression.keys(for: record.fields)
+        if record.fields.optedOut {
+            let reason = "opted out at source"
+            for key in keys where try !work.isSuppressed(key) {
+                work.suppressed.insert(key)
+                outcome.suppressions.append(Suppression(key: key, reason: reason, ref: ref.description))
+            }
+            // A lead already in the pipeline stops being handed off.
+            if let id = try work.match(record), var lead = try work.lead(id), lead.status != .disqualified || !lead.fields.optedOut {
+                lead.fields[.opted_out] = "true"
+                lead.status = .disqualified
+                lead.statusReason = "opted out (\(ref))"
+                work.store(lead)
+            }
+            return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed, reason: reason)
+        }
+        for key in keys where try work.isSuppressed(key) {
+            return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed,
+                                       reason: "on the suppression list (\(key.hasPrefix("email:") ? "email" : "phone"))")
+        }
+
+        let identity = record.identity
+        var action: ReconciliationAction
+        var lead: Lead
+        if let id = try work.leadID(connector: ref.connector, identity: identity), let existing = try work.lead(id) {
+            lead = existing
+            action = .updated
+        } else if let id = try work.match(record), let existing = try work.lead(id) {
+            lead = existing
+            action = .merged
+        } else {
+            lead = Lead(id: work.allocateLeadID())
+            action = .created
+        }
+        let before = lead
+        let contributed = merger.merge(record, into: &lead)
+        if action == .merged || action == .created {
+            work.linkIdentity(connector: ref.connector, identity: identity, to: lead.id)
+            outcome.provenance.append(ProvenanceLink(leadID: lead.id, connector: ref.connector, identity: identity,
+                                                     ref: ref.description, contributed: contributed))
+        }
+        if lead.fields != before.fields || lead.extra != before.extra || action == .created {
+            try requalify(&lead, work: &work, outcome: &outcome)
+            work.store(lead)
+        } else if action == .updated {
+            action = .unchanged
+        }
+        return ReconciliationEntry(ref: ref, externalID: externalID, action: action, leadID: lead.id,
+                                   accountID: lead.accountID, status: lead.status, reason: lead.statusReason)
+    }
+
+    /// Re-links the account, re-scores, and hands off on first qualification.
+    private func requalify(_ lead: inout Lead, work: inout WorkingSet, outcome: inout BatchOutcome) throws {
+        let emailDomain = lead.fields[.email].flatMap(EmailNormaliser.domain(of:))
+        let isFreeMail = emailDomain.map { freeMailDomains.contains($0) } ?? false
+        var domain: String? = (emailDomain != nil && !isFreeMail) ? emailDomain.flatMap(DomainNormaliser.registrable) : nil
+        if domain == nil, let site = lead.fields[.website], let registrable = DomainNormaliser.registrable(host: site),
+           !freeMailDomains.contains(registrable) { domain = registrable }
+        let companyKey = lead.fields[.company].flatMap(CompanyNormaliser.matchKey)
+        let accountKey = domain.map { "domain:" + $0 } ?? companyKey.map { "company:" + $0 + "|" + (lead.fields[.country] ?? "") }
+        if let accountKey {
+            lead.accountID = try work.upsertAccount(key: accountKey, domain: domain, from: lead.fields)
+        } else {
+            lead.accountID = nil
+        }
+
+        let facts = LeadFacts(fields: lead.fields, isFreeMail: isFreeMail, accountDomain: domain)
+        let result = qualifier.qualify(facts)
+        lead.score = result.score
+        lead.scoreLines = result.lines
+        if lead.fields.optedOut {
+            lead.status = .disqualified
+            lead.statusReason = lead.statusReason ?? "opted out"
+            return
+        }
+        lead.status = result.status
+        lead.statusReason = result.reason
+        if result.status == .qualified, lead.handedOffAt == nil {
+            let team = qualifier.team(for: facts)
+            var owner = qualifier.rules.defaultOwner
+            if let team, !team.owners.isEmpty {
+                let cursor = try work.cursor(team.team)
+                owner = team.owners[cursor % team.owners.count]
+                work.cursors[team.team] = cursor + 1
+            }
+            lead.owner = owner
+            lead.handedOffAt = now
+            outcome.handoffs.append(Handoff(leadID: lead.id, owner: owner, team: team?.team, at: now))
+        }
+    }
+}
+
+/// The batch's own changes layered over the store view, so a second record of a person in the same batch
+/// finds the lead the first one created.
+struct WorkingSet {
+    let view: PipelineView
+    var leads: [Int64: Lead] = [:]
+    var changedLeadIDs: Set<Int64> = []
+    var newLeadIDs: Set<Int64> = []
+    var identities: [String: Int64] = [:]
+    var emails: [String: Int64] = [:]
+    var phoneNames: [String: Int64] = [:]
+    var accounts: [String: Account] = [:]
+    var changedAccountKeys: Set<String> = []
+    var newAccountIDs: Set<Int64> = []
+    var suppressed: Set<String> = []
+    var cursors: [String: Int] = [:]
+    var nextLead: Int64
+    var nextAccount: Int64
+
+    init(view: PipelineView) throws {
+        self.view = view
+        nextLead = try view.nextLeadID()
+        nextAccount = try view.nextAccountID()
+    }
+
+    mutating func allocateLeadID() -> Int64 {
+        defer { nextLead += 1 }
+        newLeadIDs.insert(nextLead)
+        return nextLead
+    }
+
+    func leadID(connector: String, identity: String) throws -> Int64? {
+        if let id = identities[connector + "\u{1}" + identity] { return id }
+        return try view.leadID(connector: connector, identity: identity)
+    }
+
+    mutating func linkIdentity(connector: String, identity: String, to id: Int64) {
+        identities[connector + "\u{1}" + identity] = id
+    }
+
+    /// Exact-key match: normalised email, else E.164 phone with the same last name.
+    func match(_ record: NormalisedRecord) throws -> Int64? {
+        if let email = record.fields[.email] {
+            if let id = emails[email] { return id }
+            if let id = try view.leadID(email: email) { return id }
+        }
+        if let last = record.lastNameKey, !last.isEmpty {
+            for field in [CanonicalField.phone, .mobile] {
+                guard let phone = record.fields[field].map(PhoneNormaliser.matchKey) else { continue }
+                if let id = phoneNames[phone + "|" + last] { return id }
+                if let id = try view.leadID(phone: phone, lastNameKey: last) { return id }
+            }
+        }
+        return nil
+    }
+
+    mutating func lead(_ id: Int64) throws -> Lead? {
+        if let lead = leads[id] { return lead }
+        let lead = try view.lead(id: id)
+        leads[id] = lead
+        return lead
+    }
+
+    mutating func store(_ lead: Lead) {
+        leads[lead.id] = lead
+        changedLeadIDs.insert(lead.id)
+        if let email = lead.fields[.email] { emails[email] = emails[email] ?? lead.id }
+        if let last = lead.fields[.last_name].map({ TextFolding.tokens($0).joined(separator: " ") }) {
+            for field in [CanonicalField.phone, .mobile] {
+                if let phone = lead.fields[field].map(PhoneNormaliser.matchKey) { phoneNames[phone + "|" + last] = phoneNames[phone + "|" + last] ?? lead.id }
+            }
+        }
+    }
+
+    mutating func isSuppressed(_ key: String) throws -> Bool {
+        if suppressed.contains(key) { return true }
+        return try view.isSuppressed(key: key)
+    }
+
+    mutating func cursor(_ team: String) throws -> Int {
+        if let cursor = cursors[team] { return cursor }
+        return try view.routingCursor(team: team)
+    }
+
+    /// Finds or creates the account; fills its missing details from the lead.
+    mutating func upsertAccount(key: String, domain: String?, from fields: LeadFields) throws -> Int64 {
+        var account: Account
+        if let cached = accounts[key] {
+            account = cached
+        } else if let stored = try view.account(key: key) {
+            account = stored
+        } else {
+            account = Account(id: nextAccount, key: key, name: nil, domain: domain, country: nil, employees: nil)
+            newAccountIDs.insert(nextAccount)
+            nextAccount += 1
+        }
+        let before = account
+        if account.name == nil { account.name = fields[.company] }
+        if account.country == nil { account.country = fields[.country] }
+        if account.employees == nil { account.employees = fields.employees }
+        accounts[key] = account
+        if account != before || newAccountIDs.contains(account.id) { changedAccountKeys.insert(key) }
+        return account.id
+    }
+}

@@ -1,0 +1,48 @@
+/// The read-only view of the pipeline store that matching and merging need. The store implements it inside
+/// the batch's write transaction; tests implement it in memory.
+public protocol PipelineView {
+    /// The lead a connector's source record (by its identity) was folded into before.
+    func leadID(connector: String, identity: String) throws -> Int64?
+    func leadID(email: String) throws -> Int64?
+    func leadID(phone: String, lastNameKey: String) throws -> Int64?
+    func lead(id: Int64) throws -> Lead?
+    func account(key: String) throws -> Account?
+    func isSuppressed(key: String) throws -> Bool
+    /// Position of the round-robin among a team's owners.
+    func routingCursor(team: String) throws -> Int
+    func nextLeadID() throws -> Int64
+    func nextAccountID() throws -> Int64
+}
+
+/// A person's record kept on the suppression list (opt-out): never handed to sales again.
+public struct Suppression: Sendable, Equatable {
+    /// `email:ADDRESS` or `phone:E164`.
+    public var key: String
+    public var reason: String
+    public var ref: String
+    public init(key: String, reason: String, ref: String) { self.key = key; self.reason = reason; self.ref = ref }
+
+    public static func keys(for fields: LeadFields) -> [String] {
+        var keys: [String] = []
+        if let email = fields[.email] { keys.append("email:" + email) }
+        for field in [CanonicalField.phone, .mobile] { if let p = fields[field] { keys.append("phone:" + PhoneNormaliser.matchKey(p)) } }
+        return keys
+    }
+}
+
+/// One source record's link to the lead it went into, and which fields it gave.
+public struct ProvenanceLink: Sendable, Equatable {
+    public var leadID: Int64
+    public var connector: String
+    public var identity: String
+    public var ref: String
+    public var contributed: [CanonicalField]
+}
+
+/// The moment a lead was first qualified and given to an owner.
+public struct Handoff: Sendable, Equatable {
+    public var leadID: Int64
+    public var owner: String?
+    public var team: String?
+    public var at: String
+}
