@@ -30,7 +30,8 @@ public struct Mapping: Sendable {
 
     /// Header names compared leniently: case, surrounding spaces, BOM and quotes do not matter.
     public static func headerKey(_ name: String) -> String {
-        TextFolding.fold(TextFolding.trim(name).trimmingCharacters(in: .init(charactersIn: "\"")))
+        let folded = TextFolding.fold(TextFolding.trim(name).trimmingCharacters(in: .init(charactersIn: "\"")))
+        return folded.split(whereSeparator: { $0 == " " || $0 == "_" }).joined(separator: " ")
     }
 
     /// Resolves column names against one file's header.

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import LeadsyncEngine
+import LeadsyncStore
+
+@main
+struct Leadsync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "leadsync",
+        abstract: "Move marketing leads to sales once, clean, scored, and with proof of what happened to each record.",
+        discussion: """
+        leadsync reads CSV exports dropped into directories, maps and normalises each record, removes \
+        duplicates, scores and qualifies leads with declarative rules, writes them to the pipeline store, \
+        and logs what happened to every input record.
+
+        Configuration: --config PATH, else $LEADSYNC_CONFIG, else ./leadsync.yaml, else /etc/leadsync/leadsync.yaml.
+
+        Exit codes:
+          0   everything was processed (some records may have been rejected: see `leadsync log`)
+          2   the configuration is invalid (the message names the file, key and line)
+          3   the store could not be opened or written
+          4   a source could not be read (missing drop directory, unreadable file system)
+          64  the command line itself is wrong
+
+        Typical use:
+          leadsync validate                 check every file of the configuration, write nothing
+          leadsync sync --dry-run           see what a sync would do
+          leadsync sync                     sync all connectors once
+          leadsync log --run last           one line per input record of the last run
+          leadsync lead show jane@acme.fr   why a lead has its score, status and owner
+        """,
+        version: LeadsyncVersion.current,
+        subcommands: [Sync.self, Validate.self, Log.self, Leads.self, LeadCommand.self]
+    )
+}
+
+enum LeadsyncVersion { static let current = "0.1.0" }
+
+/// `--config`, shared by every command.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Main configuration file.", valueName: "PATH"))
+    var config: String?
+
+    func load() throws -> Configuration {
+        do {
+            return try Configuration.load(file: try MainConfig.locate(explicit: config))
+        } catch let error as ConfigError {
+            throw Failure.config(error.description)
+        }
+    }
+
+    func openStore(_ configuration: Configuration, readOnly: Bool = false) throws -> SQLiteStore {
+        switch configuration.main.store {
+        case .sqlite(let path):
+            if readOnly && !FileManager.default.fileExists(atPath: path) {
+                throw Failure.store("no store at \(path) yet: run `leadsync sync` first")
+            }
+            do { return try SQLiteStore(path: path) } catch let error as StoreError { throw Failure.store(error.message) }
+        }
+    }
+}
+
+/// Errors the CLI prints on stderr, each with its documented exit code.
+enum Failure: Error, CustomStringConvertible {
+    case config(String), store(String), io(String), notFound(String)
+    var description: String {
+        switch self {
+        case .config(let m): return "leadsync: configuration error: \(m)"
+        case .store(let m): return "leadsync: store error: \(m)"
+        case .io(let m): return "leadsync: cannot read source: \(m)"
+        case .notFound(let m): return "leadsync: \(m)"
+        }
+    }
+    var exitCode: Int32 {
+        switch self { case .config: return 2; case .store: return 3; case .io: return 4; case .notFound: return 1 }
+    }
+}
+
+extension ParsableCommand {
+    /// Prints a `Failure` plainly and exits with its code, instead of ArgumentParser's usage dump.
+    func reporting(_ body: () throws -> Void) throws {
+        do { try body() } catch let failure as Failure {
+            FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+            throw ExitCode(failure.exitCode)
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+enum TableFormat: String, ExpressibleByArgument, CaseIterable { case csv, json }

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import LeadsyncEngine
+import LeadsyncStore
+
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one sync of every connector (or those named) and print the reconciliation summary.",
+        discussion: """
+        Each complete file in a connector's drop directory is claimed (moved to processing/), read in batches \
+        of batch_size records, each batch committed in one transaction together with its log entries and the \
+        file's checkpoint, then moved to done/. A file that cannot be read at all goes to failed/ with a \
+        .error note. Interrupted runs resume from the checkpoint.
+
+        The summary balances for every connector: received = created + updated + unchanged + merged + \
+        rejected + suppressed.
+        """)
+
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: ArgumentHelp("Sync only this connector (repeatable).", valueName: "NAME"))
+    var connector: [String] = []
+    @Flag(name: .long, help: "Compute everything, write nothing: no store changes, no files moved.")
+    var dryRun = false
+    @Option(name: .long, help: "Summary format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        try reporting {
+            let configuration = try options.load()
+            let store = try options.openStore(configuration)
+            var sync = SyncOptions()
+            sync.connectors = connector
+            sync.dryRun = dryRun
+            sync.progress = TerminalProgress()
+            let report: SyncReport
+            do {
+                report = try SyncRunner(configuration: configuration, store: store).run(sync)
+            } catch let error as RunError {
+                switch error {
+                case .store(let m): throw Failure.store(m)
+                case .io(let m): throw Failure.io(m)
+                }
+            } catch let error as ConfigError {
+                throw Failure.config(error.description)
+            }
+            print(format == .json ? report.json() : report.text())
+        }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the main config, every connector, mapping and rule file, and that the store opens. Writes nothing.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        try reporting {
+            let configuration = try options.load()
+            for connector in configuration.connectors {
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: connector.path.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                    throw Failure.config("\(connector.file) (key path): drop directory \(connector.path.path) does not exist")
+                }
+            }
+            switch configuration.main.store {
+            case .sqlite(let path):
+                if FileManager.default.fileExists(atPath: path) {
+                    do { _ = try SQLiteStore(path: path, readOnly: true) } catch let error as StoreError { throw Failure.store(error.message) }
+                } else {
+                    let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                    var probe = directory
+                    while !FileManager.default.fileExists(atPath: probe) { probe = URL(fileURLWithPath: probe).deletingLastPathComponent().path }
+                    guard FileManager.default.isWritableFile(atPath: probe) else {
+                        throw Failure.store("the store \(path) does not exist and \(probe) is not writable")
+                    }
+                }
+            }
+            print("ok: \(configuration.main.file)")
+            print("  store       sqlite \(storePath(configuration))")
+            print("  connectors  \(configuration.connectors.map { "\($0.name) (\($0.kind), mapping \($0.mapping))" }.joined(separator: ", "))")
+            print("  mappings    \(configuration.mappings.keys.sorted().joined(separator: ", "))")
+            print("  rules       \(configuration.rules.scoring.count) scoring, \(configuration.rules.disqualify.count) disqualify, \(configuration.rules.routing.count) routing; qualified at \(configuration.rules.qualifiedAt), nurture at \(configuration.rules.nurtureAt)")
+        }
+    }
+
+    private func storePath(_ configuration: Configuration) -> String {
+        switch configuration.main.store { case .sqlite(let path): return path }
+    }
+}

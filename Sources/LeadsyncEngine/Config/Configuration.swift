@@ -1,0 +1,46 @@
+import Foundation
+import LeadsyncCore
+
+/// Everything a run needs, loaded and checked before anything runs.
+public struct Configuration: Sendable {
+    public var main: MainConfig
+    public var connectors: [ConnectorConfig]
+    public var mappings: [String: Mapping]
+    public var rules: RuleSet
+
+    /// Loads the main config, every connector, the mappings they use and the rules. Throws the first problem,
+    /// naming its file, key and line.
+    public static func load(file: String) throws -> Configuration {
+        let main = try MainConfig.load(file: file)
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+        var connectors: [ConnectorConfig] = []
+        for path in try yamlFiles(in: main.connectorsDirectory, configFile: file, key: "connectors_dir") {
+            let connector = try ConnectorConfig.load(file: path, base: base)
+            if let other = connectors.first(where: { $0.name == connector.name }) {
+                throw ConfigError(file: path, key: "name", "connector name '\(connector.name)' is already used by \(other.file)")
+            }
+            connectors.append(connector)
+        }
+        var mappings: [String: Mapping] = [:]
+        for path in try yamlFiles(in: main.mappingsDirectory, configFile: file, key: "mappings_dir") {
+            let mapping = try MappingLoader.load(file: path)
+            mappings[mapping.name] = mapping
+        }
+        for connector in connectors where mappings[connector.mapping] == nil {
+            throw ConfigError(file: connector.file, key: "mapping",
+                              "no mapping named '\(connector.mapping)' in \(main.mappingsDirectory.path); available: \(mappings.keys.sorted().joined(separator: ", "))")
+        }
+        guard FileManager.default.fileExists(atPath: main.rulesFile.path) else {
+            throw ConfigError(file: file, key: "rules", "rules file \(main.rulesFile.path) does not exist")
+        }
+        let rules = try RulesLoader.load(file: main.rulesFile.path)
+        return Configuration(main: main, connectors: connectors, mappings: mappings, rules: rules)
+    }
+
+    private static func yamlFiles(in directory: URL, configFile: String, key: String) throws -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else {
+            throw ConfigError(file: configFile, key: key, "directory \(directory.path) does not exist or cannot be read")
+        }
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { directory.appendingPathComponent($0).path }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import LeadsyncCore
+import LeadsyncConnectors
+
+/// Where the pipeline store lives.
+public enum StoreLocation: Sendable, Equatable {
+    case sqlite(path: String)
+}
+
+/// `leadsync.yaml`: the store, where connectors, mappings and rules live, and defaults.
+public struct MainConfig: Sendable {
+    public var file: String
+    public var store: StoreLocation
+    public var connectorsDirectory: URL
+    public var mappingsDirectory: URL
+    public var rulesFile: URL
+    public var normaliser: NormaliserSettings
+    public var batchSize: Int
+    public var settleSeconds: Double
+
+    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds"]
+    static let defaultsKeys = ["phone_region", "timezone", "free_mail_domains"]
+
+    /// `--config`, else `$LEADSYNC_CONFIG`, else `./leadsync.yaml`, else `/etc/leadsync/leadsync.yaml`.
+    public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if let explicit { return explicit }
+        if let fromEnv = environment["LEADSYNC_CONFIG"], !fromEnv.isEmpty { return fromEnv }
+        for candidate in ["leadsync.yaml", "/etc/leadsync/leadsync.yaml"] where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        throw ConfigError(file: "leadsync.yaml", "no configuration found: pass --config PATH, set LEADSYNC_CONFIG, or create ./leadsync.yaml or /etc/leadsync/leadsync.yaml")
+    }
+
+    public static func load(file: String) throws -> MainConfig {
+        let root = try ConfigNode.load(file: file)
+        try root.onlyKeys(keys)
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+        func resolve(_ path: String) -> URL {
+            path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path).standardizedFileURL
+        }
+
+        guard let storeNode = root.child("store") else { throw root.error("missing required key 'store' (for example `store: { sqlite: var/leadsync.sqlite }`)", key: "store") }
+        try storeNode.onlyKeys(["sqlite"])
+        guard let sqlite = try storeNode.string("sqlite"), !sqlite.isEmpty else {
+            throw storeNode.error("give the store as `sqlite: PATH`")
+        }
+        var settings = NormaliserSettings()
+        if let defaults = root.child("defaults") {
+            try defaults.onlyKeys(defaultsKeys)
+            if let region = try defaults.string("phone_region") {
+                guard region.count == 2, region.allSatisfy({ $0.isLetter }) else {
+                    throw defaults.child("phone_region")!.error("expected an ISO 3166 alpha-2 code such as FR, DE or GB")
+                }
+                settings.defaultRegion = region.uppercased()
+            }
+            if let zone = try defaults.string("timezone") {
+                guard let timeZone = TimeZone(identifier: zone) else {
+                    throw defaults.child("timezone")!.error("unknown time zone '\(zone)'; use an IANA name such as Europe/Paris")
+                }
+                settings.timeZone = timeZone
+            }
+            if let extra = try defaults.strings("free_mail_domains") {
+                settings.freeMailDomains.formUnion(extra.map { $0.lowercased() })
+            }
+        }
+        let batchSize = try root.int("batch_size") ?? 2000
+        guard (1...100_000).contains(batchSize) else { throw root.child("batch_size")!.error("must be between 1 and 100000") }
+        let settle = try root.double("settle_seconds") ?? 5
+        guard settle >= 0 else { throw root.child("settle_seconds")!.error("must be zero or more") }
+        return MainConfig(
+            file: file, store: .sqlite(path: resolve(sqlite).path),
+            connectorsDirectory: resolve(try root.string("connectors_dir") ?? "connectors"),
+            mappingsDirectory: resolve(try root.string("mappings_dir") ?? "mappings"),
+            rulesFile: resolve(try root.string("rules") ?? "rules/qualification.yaml"),
+            normaliser: settings, batchSize: batchSize, settleSeconds: settle)
+    }
+}
+
+/// `connectors/NAME.yaml`: one source.
+public struct ConnectorConfig: Sendable {
+    public var file: String
+    public var name: String
+    public var kind: String
+    public var path: URL
+    public var mapping: String
+    public var encoding: TextEncoding?
+    public var delimiter: UInt8?
+    public var doneDirectory: String
+    public var failedDirectory: String
+    public var priorityFields: Set<CanonicalField>
+    public var settleSeconds: Double?
+
+    static let keys = ["name", "kind", "path", "mapping", "encoding", "delimiter", "archive", "priority_fields", "settle_seconds"]
+    public static let kinds = ["csv-drop"]
+
+    static func load(file: String, base: URL) throws -> ConnectorConfig {
+        let root = try ConfigNode.load(file: file)
+        try root.onlyKeys(keys)
+        let name = try root.requiredString("name")
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw root.child("name")!.error("use letters, digits, - and _ only")
+        }
+        let kind = try root.requiredString("kind")
+        guard kinds.contains(kind) else {
+            throw root.child("kind")!.error("unknown kind '\(kind)'; this version supports: \(kinds.joined(separator: ", "))")
+        }
+        let path = try root.requiredString("path")
+        var encoding: TextEncoding?
+        if let text = try root.string("encoding"), text != "auto" {
+            guard let value = TextEncoding(name: text) else {
+                throw root.child("encoding")!.error("unknown encoding '\(text)'; use auto, utf-8, utf-16le, utf-16be or windows-1252")
+            }
+            encoding = value
+        }
+        var delimiter: UInt8?
+        if let text = try root.string("delimiter"), text != "auto" {
+            switch text {
+            case ",", "comma": delimiter = 0x2C
+            case ";", "semicolon": delimiter = 0x3B
+            case "\t", "\\t", "tab": delimiter = 0x09
+            case "|", "pipe": delimiter = 0x7C
+            default: throw root.child("delimiter")!.error("unknown delimiter '\(text)'; use auto, comma, semicolon, tab or pipe")
+            }
+        }
+        var done = "done", failed = "failed"
+        if let archive = root.child("archive") {
+            try archive.onlyKeys(["done", "failed"])
+            done = try archive.string("done") ?? done
+            failed = try archive.string("failed") ?? failed
+        }
+        var priority: Set<CanonicalField> = []
+        for field in try root.strings("priority_fields") ?? [] {
+            guard let value = CanonicalField(rawValue: field) else {
+                throw root.child("priority_fields")!.error("'\(field)' is not a canonical field; known: \(CanonicalField.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            priority.insert(value)
+        }
+        return ConnectorConfig(
+            file: file, name: name, kind: kind,
+            path: path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path).standardizedFileURL,
+            mapping: try root.requiredString("mapping"), encoding: encoding, delimiter: delimiter,
+            doneDirectory: done, failedDirectory: failed, priorityFields: priority,
+            settleSeconds: try root.double("settle_seconds"))
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import LeadsyncCore
+
+/// What `leadsync sync` reports: one reconciliation summary per connector, and files that were quarantined.
+public struct SyncReport: Sendable, Encodable {
+    public var runID: String
+    public var dryRun: Bool
+    public var connectors: [String: ConnectorSummary] = [:]
+    public var failedFiles: [FailedFile] = []
+    /// Connectors that could not run at all (missing directory, lock held by another run).
+    public var connectorErrors: [String: String] = [:]
+    public var balanced: Bool { connectors.values.allSatisfy(\.balanced) }
+
+    public struct FailedFile: Sendable, Encodable {
+        public var connector: String
+        public var file: String
+        public var reason: String
+        public var movedTo: String?
+    }
+
+    enum CodingKeys: String, CodingKey { case run_id, dry_run, connectors, balanced, failed_files, connector_errors }
+    enum SummaryKeys: String, CodingKey {
+        case received, created, updated, unchanged, merged, rejected, suppressed, qualified, disqualified, nurture, balanced
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runID, forKey: .run_id)
+        try container.encode(dryRun, forKey: .dry_run)
+        try container.encode(balanced, forKey: .balanced)
+        var nested = container.nestedContainer(keyedBy: DynamicKey.self, forKey: .connectors)
+        for (name, s) in connectors.sorted(by: { $0.key < $1.key }) {
+            var c = nested.nestedContainer(keyedBy: SummaryKeys.self, forKey: DynamicKey(name))
+            try c.encode(s.received, forKey: .received); try c.encode(s.created, forKey: .created)
+            try c.encode(s.updated, forKey: .updated); try c.encode(s.unchanged, forKey: .unchanged)
+            try c.encode(s.merged, forKey: .merged); try c.encode(s.rejected, forKey: .rejected)
+            try c.encode(s.suppressed, forKey: .suppressed); try c.encode(s.qualified, forKey: .qualified)
+            try c.encode(s.disqualified, forKey: .disqualified); try c.encode(s.nurture, forKey: .nurture)
+            try c.encode(s.balanced, forKey: .balanced)
+        }
+        try container.encode(failedFiles, forKey: .failed_files)
+        try container.encode(connectorErrors, forKey: .connector_errors)
+    }
+
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The human summary: one block per connector, with the balance check spelled out.
+    public func text() -> String {
+        var lines = ["run \(runID)\(dryRun ? " (dry run: nothing was written)" : "")"]
+        for (name, s) in connectors.sorted(by: { $0.key < $1.key }) {
+            lines.append("")
+            lines.append("connector \(name)")
+            lines.append("  received     \(s.received)")
+            for (label, value) in [("created", s.created), ("updated", s.updated), ("unchanged", s.unchanged),
+                                   ("merged", s.merged), ("rejected", s.rejected), ("suppressed", s.suppressed)] {
+                lines.append("  \(label.padding(toLength: 12, withPad: " ", startingAt: 0)) \(value)")
+            }
+            lines.append("  status       \(s.qualified) qualified, \(s.nurture) nurture, \(s.disqualified) disqualified")
+            lines.append("  balance      " + (s.balanced ? "ok (received = sum of outcomes)"
+                                                         : "IMBALANCE: received \(s.received) but accounted for \(s.accountedFor)"))
+        }
+        for failed in failedFiles {
+            lines.append("")
+            lines.append("FAILED FILE \(failed.connector)/\(failed.file): \(failed.reason)" + (failed.movedTo.map { " → \($0)" } ?? ""))
+        }
+        for (name, error) in connectorErrors.sorted(by: { $0.key < $1.key }) {
+            lines.append("")
+            lines.append("CONNECTOR \(name) DID NOT RUN: \(error)")
+        }
+        if connectors.isEmpty && connectorErrors.isEmpty { lines.append("no connector had anything to do") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct DynamicKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

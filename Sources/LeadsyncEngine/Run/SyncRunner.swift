@@ -1,0 +1,227 @@
+import Foundation
+import LeadsyncConnectors
+import LeadsyncCore
+import LeadsyncStore
+
+/// A failure that stops a run: the store cannot be written, or a source cannot be read at all.
+public enum RunError: Error, CustomStringConvertible {
+    case store(String)
+    case io(String)
+    public var description: String {
+        switch self {
+        case .store(let message): return "store: \(message)"
+        case .io(let message): return message
+        }
+    }
+}
+
+/// Options of one `leadsync sync`.
+public struct SyncOptions {
+    /// Only these connectors; all when empty.
+    public var connectors: [String] = []
+    public var dryRun = false
+    public var progress: ProgressReporter?
+    /// The run's clock: settle checks and handoff times use it.
+    public var now = Date()
+    public init() {}
+}
+
+/// Runs one one-shot sync: for each connector, claims its complete drops and pushes them through
+/// map → normalise → match/merge → qualify → store, one transaction per batch.
+public final class SyncRunner {
+    public let configuration: Configuration
+    public let store: SQLiteStore
+
+    public init(configuration: Configuration, store: SQLiteStore) {
+        self.configuration = configuration; self.store = store
+    }
+
+    public static func makeRunID(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date) + "-" + String(UInt32.random(in: 0...0xFFFFFF), radix: 16)
+    }
+
+    public func run(_ options: SyncOptions) throws -> SyncReport {
+        let selected = try selectConnectors(options.connectors)
+        let runID = Self.makeRunID(options.now)
+        let now = ISO8601DateFormatter().string(from: options.now)
+        var report = SyncReport(runID: runID, dryRun: options.dryRun)
+        do {
+            if options.dryRun {
+                try store.dryRun { tx in
+                    try tx.beginRun(id: runID, startedAt: now)
+                    for connector in selected {
+                        try runConnector(connector, runID: runID, now: now, options: options, report: &report) { body in try body(tx) }
+                    }
+                }
+            } else {
+                try store.batch { try $0.beginRun(id: runID, startedAt: now) }
+                for connector in selected {
+                    try runConnector(connector, runID: runID, now: now, options: options, report: &report) { body in try store.batch(body) }
+                }
+                let finished = ISO8601DateFormatter().string(from: Date())
+                try store.batch { try $0.finishRun(id: runID, finishedAt: finished, status: "completed", summaryJSON: report.json()) }
+            }
+        } catch let error as StoreError {
+            throw RunError.store(error.message)
+        }
+        options.progress?.finished()
+        return report
+    }
+
+    private func selectConnectors(_ names: [String]) throws -> [ConnectorConfig] {
+        guard !names.isEmpty else { return configuration.connectors }
+        return try names.map { name in
+            guard let connector = configuration.connectors.first(where: { $0.name == name }) else {
+                throw ConfigError(file: configuration.main.file, key: "--connector",
+                                  "no connector named '\(name)'; configured: \(configuration.connectors.map(\.name).joined(separator: ", "))")
+            }
+            return connector
+        }
+    }
+
+    typealias Commit = ((StoreTransaction) throws -> Void) throws -> Void
+
+    private func runConnector(_ connector: ConnectorConfig, runID: String, now: String, options: SyncOptions,
+                              report: inout SyncReport, commit: Commit) throws {
+        let drop = DropDirectory(root: connector.path, done: connector.doneDirectory, failed: connector.failedDirectory,
+                                 settleSeconds: connector.settleSeconds ?? configuration.main.settleSeconds)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: connector.path.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RunError.io("connector \(connector.name): drop directory \(connector.path.path) does not exist (set 'path' in \(connector.file))")
+        }
+        guard let lock = DirectoryLock(directory: connector.path) else {
+            report.connectorErrors[connector.name] = "another leadsync run holds \(connector.path.path)/.leadsync.lock; try again when it finishes"
+            return
+        }
+        defer { withExtendedLifetime(lock) {} }
+        var summary = report.connectors[connector.name] ?? ConnectorSummary()
+        defer { report.connectors[connector.name] = summary }
+
+        do {
+            if !options.dryRun { try drop.prepare() }
+            var work: [(DropDirectory.ClaimedFile, checksum: String, resumed: Bool)] = []
+            for leftover in try drop.leftoverClaims() {
+                work.append((leftover, try fileChecksum(path: leftover.url.path), true))
+            }
+            for file in try drop.pendingFiles(now: options.now) {
+                let checksum = try fileChecksum(path: file.path)
+                if options.dryRun {
+                    let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+                    work.append((DropDirectory.ClaimedFile(url: file, modified: attributes[.modificationDate] as? Date ?? Date(),
+                                                           size: (attributes[.size] as? NSNumber)?.intValue ?? 0), checksum, false))
+                    continue
+                }
+                // The checkpoint is reset before the claim, so a crash in between resumes from zero.
+                try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: file.lastPathComponent, checksum: checksum,
+                                                         recordsDone: 0, status: .claimed, runID: runID, now: now) }
+                guard let claimed = try drop.claim(file) else { continue }
+                if claimed.name != file.lastPathComponent {
+                    try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: claimed.name, checksum: checksum,
+                                                             recordsDone: 0, status: .claimed, runID: runID, now: now) }
+                }
+                work.append((claimed, checksum, false))
+            }
+            for (file, checksum, _) in work {
+                try syncFile(file, checksum: checksum, connector: connector, drop: drop, runID: runID, now: now,
+                             options: options, summary: &summary, report: &report, commit: commit)
+            }
+        } catch let error as FileReadError {
+            throw RunError.io("connector \(connector.name): \(error)")
+        }
+    }
+
+    private func syncFile(_ file: DropDirectory.ClaimedFile, checksum: String, connector: ConnectorConfig, drop: DropDirectory,
+                          runID: String, now: String, options: SyncOptions, summary: inout ConnectorSummary,
+                          report: inout SyncReport, commit: Commit) throws {
+        var alreadyDone = 0
+        if !options.dryRun {
+            var saved: (recordsDone: Int, status: FileStatus)?
+            try commit { tx in saved = try tx.checkpoint(connector: connector.name, file: file.name, checksum: checksum) }
+            if saved?.status == .done {
+                try drop.complete(file)  // committed before a crash, not yet moved
+                return
+            }
+            alreadyDone = saved?.recordsDone ?? 0
+        }
+
+        func quarantine(_ reason: String) throws {
+            var movedTo: String?
+            if !options.dryRun {
+                movedTo = try drop.fail(file, reason: reason).path
+                try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum,
+                                                         recordsDone: 0, status: .failed, runID: runID, now: now) }
+            }
+            report.failedFiles.append(.init(connector: connector.name, file: file.name, reason: reason, movedTo: movedTo))
+        }
+
+        var source = try FileByteSource(path: file.url.path)
+        defer { source.close() }
+        let csv: CSVFile
+        do {
+            csv = try CSVFile.open(source: source, encoding: connector.encoding, delimiter: connector.delimiter)
+        } catch let error as CSVFile.OpenError {
+            return try quarantine("\(error)")
+        }
+        let mapping = configuration.mappings[connector.mapping]!.bind(header: csv.header)
+        guard mapping.canIdentify else {
+            return try quarantine("the header has none of the columns mapping '\(connector.mapping)' reads email, phone or mobile from; found columns: \(csv.header.prefix(20).joined(separator: ", "))")
+        }
+
+        let normaliser = Normaliser(settings: configuration.main.normaliser)
+        var priorities: [String: Set<CanonicalField>] = [:]
+        for c in configuration.connectors where !c.priorityFields.isEmpty { priorities[c.name] = c.priorityFields }
+        let processor = BatchProcessor(qualifier: Qualifier(rules: configuration.rules), merger: Merger(priorities: priorities),
+                                       freeMailDomains: configuration.main.normaliser.freeMailDomains, now: now)
+        let fileTime = ISO8601DateFormatter().string(from: file.modified)
+        var reader = csv.reader
+        var batch: [IncomingRecord] = []
+        batch.reserveCapacity(configuration.main.batchSize)
+        var recordsSeen = 0
+        let started = Date()
+
+        func flush(final: Bool) throws {
+            let committed = recordsSeen
+            let records = batch
+            try commit { tx in
+                if !records.isEmpty {
+                    let outcome = try processor.process(records, view: tx)
+                    try tx.write(outcome, runID: runID, now: now)
+                    summary.add(outcome.summary)
+                }
+                try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: committed,
+                                      status: final ? .done : .claimed, runID: runID, now: now)
+            }
+            batch.removeAll(keepingCapacity: true)
+            options.progress?.reading(connector: connector.name, file: file.name, records: committed,
+                                      recordsPerSecond: Double(committed) / max(Date().timeIntervalSince(started), 0.001))
+        }
+
+        while let row = try reader.next() {
+            recordsSeen += 1
+            if recordsSeen <= alreadyDone { continue }  // committed before a crash
+            let ref = RecordRef(connector: connector.name, source: file.name, line: row.line)
+            if let defect = row.defect {
+                batch.append(.rejected(ref, externalID: nil, reason: defect))
+            } else if row.fields.count != mapping.columnCount {
+                batch.append(.rejected(ref, externalID: nil, reason: "expected \(mapping.columnCount) columns as in the header, found \(row.fields.count)"))
+            } else {
+                let mapped = mapping.apply(row.fields)
+                switch normaliser.normalise(mapped, ref: ref, fallbackTime: fileTime, sequence: Int64(row.line)) {
+                case .success(let record): batch.append(.normalised(record))
+                case .failure(let rejection): batch.append(.rejected(ref, externalID: mapped.raw[.external_id], reason: rejection.reason))
+                }
+            }
+            if batch.count >= configuration.main.batchSize { try flush(final: false) }
+        }
+        if options.dryRun {
+            if !batch.isEmpty { try flush(final: true) }
+            return
+        }
+        try flush(final: true)
+        try drop.complete(file)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+import LeadsyncCore
+
+/// A store failure, with the database path and what the user can do.
+public struct StoreError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The SQLite pipeline store. The only type that owns the database; the `StoreWriter` methods of
+/// `StoreTransaction` are the only code that writes it.
+public final class SQLiteStore: @unchecked Sendable {
+    public let path: String
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) and migrates the store. WAL with `synchronous=NORMAL`: a killed process
+    /// loses nothing committed; only a power cut may lose the last transactions, never consistency.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            if !readOnly {
+                let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            }
+            writer = readOnly ? try DatabaseQueue(path: path, configuration: configuration)
+                              : try DatabasePool(path: path, configuration: configuration)
+            if !readOnly { try Schema.migrator.migrate(writer) }
+        } catch let error as DatabaseError {
+            throw StoreError("cannot open the SQLite store at \(path): \(error.message ?? "\(error)"). Check that the directory exists and is writable, or change store.sqlite in leadsync.yaml")
+        }
+    }
+
+    /// An in-memory store for tests of the store itself.
+    public init(inMemory: Void) throws {
+        path = ":memory:"
+        writer = try DatabaseQueue()
+        try Schema.migrator.migrate(writer)
+    }
+
+    /// Runs one batch in its own immediate transaction: everything it writes commits together or not at all.
+    public func batch<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(StoreTransaction(db: db))
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// Runs `body` in one transaction that is rolled back: `--dry-run` computes everything and writes nothing.
+    public func dryRun<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(StoreTransaction(db: db))
+                return .rollback
+            }
+            return result!
+        }
+    }
+
+    public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        try writer.read { db in try body(StoreReader(db: db)) }
+    }
+}

@@ -1,0 +1,100 @@
+import GRDB
+import LeadsyncCore
+
+/// Versioned schema of the pipeline store. Documented for people querying it in docs/store-schema.md.
+enum Schema {
+    /// Canonical fields as lead columns; `created_at` is the source's own creation time.
+    static let leadFieldColumns = CanonicalField.allCases.map(\.rawValue)
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                status TEXT NOT NULL,              -- running | completed | failed
+                summary TEXT                       -- JSON, as printed by `leadsync sync --format json`
+            );
+            CREATE TABLE accounts (
+                id INTEGER PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,          -- domain:REGISTRABLE or company:MATCHKEY|COUNTRY
+                name TEXT, domain TEXT, country TEXT, employees REAL,
+                first_seen_at TEXT NOT NULL, updated_at TEXT NOT NULL
+            );
+            CREATE TABLE leads (
+                id INTEGER PRIMARY KEY,
+                \(leadFieldColumns.map { "\($0) TEXT" }.joined(separator: ",\n    "))
+                ,
+                phone_key TEXT, mobile_key TEXT, last_name_key TEXT,
+                extra TEXT NOT NULL DEFAULT '{}',
+                field_sources TEXT NOT NULL DEFAULT '{}',
+                account_id INTEGER REFERENCES accounts(id),
+                score INTEGER NOT NULL DEFAULT 0,
+                score_lines TEXT NOT NULL DEFAULT '[]',
+                status TEXT NOT NULL,
+                status_reason TEXT,
+                owner TEXT,
+                handed_off_at TEXT,
+                first_seen_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            CREATE INDEX leads_email ON leads(email);
+            CREATE INDEX leads_phone_name ON leads(phone_key, last_name_key);
+            CREATE INDEX leads_mobile_name ON leads(mobile_key, last_name_key);
+            CREATE INDEX leads_account ON leads(account_id);
+            CREATE TABLE lead_provenance (
+                id INTEGER PRIMARY KEY,
+                lead_id INTEGER NOT NULL REFERENCES leads(id),
+                connector TEXT NOT NULL,
+                identity TEXT NOT NULL,            -- ext:ID, email:ADDRESS or phone:E164 within the connector
+                record_ref TEXT NOT NULL,          -- file#line of the first record with this identity
+                contributed TEXT NOT NULL,         -- comma-separated fields it supplied
+                run_id TEXT NOT NULL,
+                UNIQUE (connector, identity)
+            );
+            CREATE INDEX lead_provenance_lead ON lead_provenance(lead_id);
+            CREATE TABLE reconciliation (
+                id INTEGER PRIMARY KEY,
+                run_id TEXT NOT NULL,
+                connector TEXT NOT NULL,
+                record_ref TEXT NOT NULL,
+                external_id TEXT,
+                action TEXT NOT NULL CHECK (action IN ('created','updated','unchanged','merged','rejected','suppressed')),
+                lead_id INTEGER, account_id INTEGER,
+                status TEXT, reason TEXT
+            );
+            CREATE INDEX reconciliation_run ON reconciliation(run_id, connector);
+            CREATE INDEX reconciliation_lead ON reconciliation(lead_id);
+            CREATE TABLE files (
+                connector TEXT NOT NULL,
+                name TEXT NOT NULL,                -- name in processing/ while claimed
+                checksum TEXT NOT NULL,
+                records_done INTEGER NOT NULL,     -- data records committed so far (the checkpoint)
+                status TEXT NOT NULL,              -- claimed | done | failed
+                run_id TEXT, updated_at TEXT NOT NULL,
+                PRIMARY KEY (connector, name, checksum)
+            );
+            CREATE TABLE handoffs (
+                lead_id INTEGER PRIMARY KEY REFERENCES leads(id),
+                owner TEXT, team TEXT,
+                handed_off_at TEXT NOT NULL,
+                run_id TEXT NOT NULL
+            );
+            CREATE TABLE suppressions (
+                key TEXT PRIMARY KEY,              -- email:ADDRESS or phone:E164
+                reason TEXT NOT NULL, record_ref TEXT, created_at TEXT NOT NULL
+            );
+            CREATE TABLE routing_cursors (team TEXT PRIMARY KEY, position INTEGER NOT NULL);
+            CREATE VIEW pipeline AS
+                SELECT l.id AS lead_id, l.first_name, l.last_name, l.email, l.phone, l.mobile, l.job_title,
+                       l.company, a.name AS account_name, a.domain AS account_domain, l.country, l.employees,
+                       l.budget, l.urgency, l.score, l.owner, l.handed_off_at, l.source, l.marketing_status
+                FROM leads l LEFT JOIN accounts a ON a.id = l.account_id
+                WHERE l.status = 'qualified';
+            """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,92 @@
+import GRDB
+import LeadsyncCore
+
+/// One row of the reconciliation log as `leadsync log` prints it.
+public struct LogRow: Sendable {
+    public var runID, connector, recordRef: String
+    public var externalID: String?
+    public var action: String
+    public var leadID, accountID: Int64?
+    public var status, reason: String?
+
+    public static let columns = ["run_id", "connector", "record_ref", "external_id", "action", "lead_id", "account_id", "status", "reason"]
+    public var values: [String] {
+        [runID, connector, recordRef, externalID ?? "", action, leadID.map { String($0) } ?? "",
+         accountID.map { String($0) } ?? "", status ?? "", reason ?? ""]
+    }
+}
+
+/// A source record folded into a lead, for `lead show`.
+public struct ProvenanceRow: Sendable {
+    public var connector, identity, recordRef, contributed, runID: String
+}
+
+/// Read-side queries for the CLI and reports.
+public struct StoreReader {
+    let db: Database
+
+    public func runIDs() throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY started_at, id")
+    }
+
+    public func runSummary(id: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT summary FROM runs WHERE id = ?", arguments: [id])
+    }
+
+    /// Log rows of one run, or of all runs when `runID` is nil, in input order.
+    public func log(runID: String?, each: (LogRow) throws -> Void) throws {
+        let sql = "SELECT * FROM reconciliation" + (runID == nil ? "" : " WHERE run_id = ?") + " ORDER BY id"
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: runID.map { [$0] } ?? [])
+        while let row = try cursor.next() {
+            try each(LogRow(runID: row["run_id"], connector: row["connector"], recordRef: row["record_ref"],
+                            externalID: row["external_id"], action: row["action"], leadID: row["lead_id"],
+                            accountID: row["account_id"], status: row["status"], reason: row["reason"]))
+        }
+    }
+
+    /// Per connector counts of actions for a run: the balance check reads the log itself, not the summary.
+    public func actionCounts(runID: String) throws -> [String: [String: Int]] {
+        var counts: [String: [String: Int]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT connector, action, COUNT(*) AS n FROM reconciliation WHERE run_id = ? GROUP BY connector, action",
+                                    arguments: [runID]) {
+            counts[row["connector"], default: [:]][row["action"]] = row["n"]
+        }
+        return counts
+    }
+
+    public func leads(each: (Lead) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM leads ORDER BY id")
+        while let row = try cursor.next() { try each(LeadRow.decode(row)) }
+    }
+
+    public func lead(id: Int64) throws -> Lead? {
+        try Row.fetchOne(db, sql: "SELECT * FROM leads WHERE id = ?", arguments: [id]).map(LeadRow.decode)
+    }
+
+    public func lead(email: String) throws -> Lead? {
+        try Row.fetchOne(db, sql: "SELECT * FROM leads WHERE email = ? ORDER BY id LIMIT 1", arguments: [email]).map(LeadRow.decode)
+    }
+
+    public func account(id: Int64) throws -> Account? {
+        try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(AccountRow.decode)
+    }
+
+    public func provenance(leadID: Int64) throws -> [ProvenanceRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM lead_provenance WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map {
+            ProvenanceRow(connector: $0["connector"], identity: $0["identity"], recordRef: $0["record_ref"],
+                          contributed: $0["contributed"], runID: $0["run_id"])
+        }
+    }
+
+    public func logEntries(leadID: Int64) throws -> [LogRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM reconciliation WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map { row in
+            LogRow(runID: row["run_id"], connector: row["connector"], recordRef: row["record_ref"],
+                   externalID: row["external_id"], action: row["action"], leadID: row["lead_id"],
+                   accountID: row["account_id"], status: row["status"], reason: row["reason"])
+        }
+    }
+
+    public func count(_ table: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+import LeadsyncCore
+
+/// One open write transaction: the read-only `PipelineView` the transforms consult, and the StoreWriter
+/// methods that persist a batch's outcome.
+public struct StoreTransaction: PipelineView {
+    let db: Database
+
+    // MARK: PipelineView
+
+    public func leadID(connector: String, identity: String) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT lead_id FROM lead_provenance WHERE connector = ? AND identity = ?"),
+                           arguments: [connector, identity])
+    }
+
+    public func leadID(email: String) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE email = ? ORDER BY id LIMIT 1"), arguments: [email])
+    }
+
+    public func leadID(phone: String, lastNameKey: String) throws -> Int64? {
+        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE phone_key = ? AND last_name_key = ? ORDER BY id LIMIT 1"),
+                                       arguments: [phone, lastNameKey]) { return id }
+        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE mobile_key = ? AND last_name_key = ? ORDER BY id LIMIT 1"),
+                                  arguments: [phone, lastNameKey])
+    }
+
+    public func lead(id: Int64) throws -> Lead? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM leads WHERE id = ?"), arguments: [id]).map(LeadRow.decode)
+    }
+
+    public func account(key: String) throws -> Account? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE key = ?"), arguments: [key]).map(AccountRow.decode)
+    }
+
+    public func isSuppressed(key: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key = ?"), arguments: [key]) ?? false
+    }
+
+    public func routingCursor(team: String) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT position FROM routing_cursors WHERE team = ?"), arguments: [team]) ?? 0
+    }
+
+    public func nextLeadID() throws -> Int64 {
+        try (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM leads") ?? 0) + 1
+    }
+
+    public func nextAccountID() throws -> Int64 {
+        try (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM accounts") ?? 0) + 1
+    }
+
+    // MARK: StoreWriter
+
+    /// Persists one batch: leads, accounts, provenance, reconciliation entries, handoffs, suppressions,
+    /// routing positions. Call inside `SQLiteStore.batch`, together with `saveCheckpoint`.
+    public func write(_ outcome: BatchOutcome, runID: String, now: String) throws {
+        let accountInsert = try db.cachedStatement(sql: """
+            INSERT INTO accounts (id, key, name, domain, country, employees, first_seen_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET name = excluded.name, domain = excluded.domain,
+                country = excluded.country, employees = excluded.employees, updated_at = excluded.updated_at
+            """)
+        for account in outcome.accounts {
+            try accountInsert.execute(arguments: [account.id, account.key, account.name, account.domain,
+                                                  account.country, account.employees, now, now])
+        }
+        let columns = Schema.leadFieldColumns + LeadRow.derivedColumns
+        let leadUpsert = try db.cachedStatement(sql: """
+            INSERT INTO leads (id, \(columns.joined(separator: ", ")), first_seen_at, updated_at)
+            VALUES (?, \(Array(repeating: "?", count: columns.count).joined(separator: ", ")), ?, ?)
+            ON CONFLICT(id) DO UPDATE SET \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")),
+                updated_at = excluded.updated_at
+            """)
+        for lead in outcome.leads {
+            var values: [(any DatabaseValueConvertible)?] = [lead.id]
+            values.append(contentsOf: LeadRow.encode(lead))
+            values.append(now); values.append(now)
+            try leadUpsert.execute(arguments: StatementArguments(values))
+        }
+        let provenanceInsert = try db.cachedStatement(sql: """
+            INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id)
+            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING
+            """)
+        for link in outcome.provenance {
+            try provenanceInsert.execute(arguments: [link.leadID, link.connector, link.identity, link.ref,
+                                                     link.contributed.map(\.rawValue).joined(separator: ","), runID])
+        }
+        let entryInsert = try db.cachedStatement(sql: """
+            INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for entry in outcome.entries {
+            try entryInsert.execute(arguments: [runID, entry.ref.connector, entry.ref.description, entry.externalID,
+                                                entry.action.rawValue, entry.leadID, entry.accountID,
+                                                entry.status?.rawValue, entry.reason])
+        }
+        let handoffInsert = try db.cachedStatement(sql: """
+            INSERT INTO handoffs (lead_id, owner, team, handed_off_at, run_id) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(lead_id) DO NOTHING
+            """)
+        for handoff in outcome.handoffs {
+            try handoffInsert.execute(arguments: [handoff.leadID, handoff.owner, handoff.team, handoff.at, runID])
+        }
+        let suppressionInsert = try db.cachedStatement(sql: """
+            INSERT INTO suppressions (key, reason, record_ref, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
+            """)
+        for suppression in outcome.suppressions {
+            try suppressionInsert.execute(arguments: [suppression.key, suppression.reason, suppression.ref, now])
+        }
+        for (team, position) in outcome.routingCursors {
+            try db.execute(sql: "INSERT INTO routing_cursors (team, position) VALUES (?, ?) ON CONFLICT(team) DO UPDATE SET position = excluded.position",
+                           arguments: [team, position])
+        }
+    }
+
+    /// Records how far a claimed file has been committed. Written in the same transaction as the batch,
+    /// so after a crash the checkpoint and the data always agree.
+    public func saveCheckpoint(connector: String, file: String, checksum: String, recordsDone: Int, status: FileStatus,
+                               runID: String, now: String) throws {
+        try db.execute(sql: """
+            INSERT INTO files (connector, name, checksum, records_done, status, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(connector, name, checksum) DO UPDATE SET records_done = excluded.records_done,
+                status = excluded.status, run_id = excluded.run_id, updated_at = excluded.updated_at
+            """, arguments: [connector, file, checksum, recordsDone, status.rawValue, runID, now])
+    }
+
+    public func checkpoint(connector: String, file: String, checksum: String) throws -> (recordsDone: Int, status: FileStatus)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT records_done, status FROM files WHERE connector = ? AND name = ? AND checksum = ?",
+                                         arguments: [connector, file, checksum]) else { return nil }
+        return (row["records_done"], FileStatus(rawValue: row["status"]) ?? .claimed)
+    }
+
+    public func beginRun(id: String, startedAt: String) throws {
+        try db.execute(sql: "INSERT INTO runs (id, started_at, status) VALUES (?, ?, 'running')", arguments: [id, startedAt])
+    }
+
+    public func finishRun(id: String, finishedAt: String, status: String, summaryJSON: String) throws {
+        try db.execute(sql: "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                       arguments: [finishedAt, status, summaryJSON, id])
+    }
+}
+
+/// Where a claimed file stands.
+public enum FileStatus: String, Sendable { case claimed, done, failed }
+
+/// Lead ⇄ row. The lead's columns are its canonical fields plus keys and qualification results.
+enum LeadRow {
+    static let derivedColumns = ["phone_key", "mobile_key", "last_name_key", "extra", "field_sources", "account_id",
+                                 "score", "score_lines", "status", "status_reason", "owner", "handed_off_at"]
+
+    static func encode(_ lead: Lead) -> [(any DatabaseValueConvertible)?] {
+        var values: [(any DatabaseValueConvertible)?] = CanonicalField.allCases.map { lead.fields[$0] }
+        values.append(lead.fields[.phone].map(PhoneNormaliser.matchKey))
+        values.append(lead.fields[.mobile].map(PhoneNormaliser.matchKey))
+        values.append(lead.fields[.last_name].map { TextFolding.tokens($0).joined(separator: " ") })
+        values.append(CompactJSON.encode(lead.extra))
+        var sources: [String: String] = [:]
+        for (field, source) in lead.sources { sources[field.rawValue] = source.recency + " " + source.ref }
+        values.append(CompactJSON.encode(sources))
+        values.append(lead.accountID)
+        values.append(lead.score)
+        values.append(CompactJSON.encode(lead.scoreLines.map { ($0.rule, $0.points) }))
+        values.append(lead.status.rawValue)
+        values.append(lead.statusReason)
+        values.append(lead.owner)
+        values.append(lead.handedOffAt)
+        return values
+    }
+
+    static func decode(_ row: Row) -> Lead {
+        var fields = LeadFields()
+        for field in CanonicalField.allCases { fields[field] = row[field.rawValue] }
+        var sources: [CanonicalField: FieldSource] = [:]
+        for (key, value) in CompactJSON.decodeObject(row["field_sources"]) {
+            guard let field = CanonicalField(rawValue: key), let space = value.firstIndex(of: " ") else { continue }
+            sources[field] = FieldSource(ref: String(value[value.index(after: space)...]), recency: String(value[..<space]))
+        }
+        return Lead(id: row["id"], fields: fields, extra: CompactJSON.decodeObject(row["extra"]), sources: sources,
+                    accountID: row["account_id"], score: row["score"],
+                    scoreLines: CompactJSON.decodeScoreLines(row["score_lines"]).map { ScoreLine(rule: $0.0, points: $0.1) },
+                    status: LeadStatus(rawValue: row["status"]) ?? .nurture, statusReason: row["status_reason"],
+                    owner: row["owner"], handedOffAt: row["handed_off_at"])
+    }
+}
+
+enum AccountRow {
+    static func decode(_ row: Row) -> Account {
+        Account(id: row["id"], key: row["key"], name: row["name"], domain: row["domain"], country: row["country"],
+                employees: row["employees"])
+    }
+}
