@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Synthetic lead generator shared by tests and benchmarks.
-        .target(name: "LeadsyncTesting", dependencies: ["LeadsyncCore"]),
+        .target(name: "LeadsyncTesting", dependencies: ["LeadsyncCore", "LeadsyncEngine", "LeadsyncStore"]),
         .executableTarget(name: "LeadsyncBench", dependencies: ["LeadsyncTesting", "LeadsyncEngine"]),
 
         .testTarget(name: "LeadsyncCoreTests", dependencies: ["LeadsyncCore", "LeadsyncTesting"]),

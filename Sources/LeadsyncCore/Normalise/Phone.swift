@@ -79,7 +79,8 @@ public final class PhoneNormaliser {
         }
         // "+33 (0)1 45 .." carries the trunk 0 that must not be dialled after the country code.
         if national.count == 10, national.first == 0 { national = national.dropFirst() }
-        guard national.count == 9, national.first != 0 else { return nil }
+        // 08 numbers (special tariffs) are valid on finer prefixes than 4 digits: leave them to libphonenumber.
+        guard national.count == 9, national.first != 0, national.first != 8 else { return nil }
         let prefix = national.prefix(4).reduce(0) { $0 * 10 + Int($1) }
         let valid: Bool
         if let cached = frenchPrefixValid[prefix] {

@@ -1,0 +1,40 @@
+import LeadsyncCore
+
+/// A pipeline store in memory: the test double for transforms, as NIOEmbedded is for channels.
+/// `apply` does what the StoreWriter does, so several batches can be chained without a database.
+public final class InMemoryPipeline: PipelineView {
+    public private(set) var leads: [Int64: Lead] = [:]
+    public private(set) var accounts: [String: Account] = [:]
+    public private(set) var identities: [String: Int64] = [:]
+    public private(set) var suppressions: Set<String> = []
+    public private(set) var cursors: [String: Int] = [:]
+    public private(set) var handoffs: [Handoff] = []
+
+    public init() {}
+
+    public func leadID(connector: String, identity: String) -> Int64? { identities[connector + "|" + identity] }
+    public func leadID(email: String) -> Int64? { leads.values.filter { $0.fields[.email] == email }.map(\.id).min() }
+    public func leadID(phone: String, lastNameKey: String) -> Int64? {
+        leads.values.filter { lead in
+            [lead.fields[.phone], lead.fields[.mobile]].compactMap { $0 }.map(PhoneNormaliser.matchKey).contains(phone)
+                && lead.fields[.last_name].map { TextFolding.tokens($0).joined(separator: " ") } == lastNameKey
+        }.map(\.id).min()
+    }
+    public func lead(id: Int64) -> Lead? { leads[id] }
+    public func account(key: String) -> Account? { accounts[key] }
+    public func isSuppressed(key: String) -> Bool { suppressions.contains(key) }
+    public func routingCursor(team: String) -> Int { cursors[team] ?? 0 }
+    public func nextLeadID() -> Int64 { (leads.keys.max() ?? 0) + 1 }
+    public func nextAccountID() -> Int64 { (accounts.values.map(\.id).max() ?? 0) + 1 }
+
+    public func apply(_ outcome: BatchOutcome) {
+        for lead in outcome.leads { leads[lead.id] = lead }
+        for account in outcome.accounts { accounts[account.key] = account }
+        for link in outcome.provenance where identities[link.connector + "|" + link.identity] == nil {
+            identities[link.connector + "|" + link.identity] = link.leadID
+        }
+        for s in outcome.suppressions { suppressions.insert(s.key) }
+        for (team, position) in outcome.routingCursors { cursors[team] = position }
+        handoffs += outcome.handoffs
+    }
+}

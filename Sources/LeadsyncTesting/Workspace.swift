@@ -1,0 +1,93 @@
+import Foundation
+import LeadsyncCore
+import LeadsyncEngine
+import LeadsyncStore
+
+/// A complete leadsync setup in a temporary directory: main config, connectors, the repository's shipped
+/// mappings and rules, drop directories and a real SQLite store file. Each test builds one in a line or two.
+///
+///     let ws = try Workspace(connectors: ["crm": "generic"])
+///     try ws.drop("crm", "leads.csv", "email,first_name\njane@acme.fr,Jane\n")
+///     let report = try ws.sync()
+public final class Workspace: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public var configPath: String { directory.path("leadsync.yaml").path }
+    public var storePath: String { directory.path("var/leadsync.sqlite").path }
+
+    /// The repository checkout, found from this source file: tests use the shipped mappings and rules.
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// - Parameters:
+    ///   - connectors: connector name → mapping name; each gets a csv-drop under `drops/NAME`.
+    ///   - connectorExtras: extra YAML lines per connector (`priority_fields: [job_title]`).
+    ///   - rules: rules YAML; the shipped `rules/qualification.yaml` when nil.
+    public init(connectors: [String: String], connectorExtras: [String: String] = [:], batchSize: Int = 2000,
+                rules: String? = nil) throws {
+        directory = try TemporaryDirectory()
+        let rulesPath = rules == nil ? Self.repositoryRoot.appendingPathComponent("rules/qualification.yaml").path : "rules.yaml"
+        if let rules { try directory.write("rules.yaml", rules) }
+        try directory.write("leadsync.yaml", """
+            store:
+              sqlite: var/leadsync.sqlite
+            connectors_dir: connectors
+            mappings_dir: \(Self.repositoryRoot.appendingPathComponent("mappings").path)
+            rules: \(rulesPath)
+            defaults:
+              phone_region: FR
+              timezone: Europe/Paris
+            batch_size: \(batchSize)
+            settle_seconds: 0
+            """)
+        for (name, mapping) in connectors {
+            try directory.write("connectors/\(name).yaml", """
+                name: \(name)
+                kind: csv-drop
+                path: drops/\(name)
+                mapping: \(mapping)
+                \(connectorExtras[name] ?? "")
+                """)
+            try FileManager.default.createDirectory(at: directory.path("drops/\(name)"), withIntermediateDirectories: true)
+        }
+    }
+
+    @discardableResult
+    public func drop(_ connector: String, _ name: String, _ text: String) throws -> URL {
+        try directory.write("drops/\(connector)/\(name)", text)
+    }
+
+    @discardableResult
+    public func drop(_ connector: String, _ name: String, bytes: Data) throws -> URL {
+        try directory.write("drops/\(connector)/\(name)", bytes)
+    }
+
+    public func files(_ connector: String, in folder: String = "") throws -> [String] {
+        let dir = directory.path("drops/\(connector)/\(folder)")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+            .filter { !$0.hasPrefix(".") && !["done", "failed", "processing"].contains($0) }.sorted()
+    }
+
+    public func configuration() throws -> Configuration { try Configuration.load(file: configPath) }
+
+    public func store() throws -> SQLiteStore { try SQLiteStore(path: storePath) }
+
+    public func sync(dryRun: Bool = false, connectors: [String] = []) throws -> SyncReport {
+        var options = SyncOptions()
+        options.dryRun = dryRun
+        options.connectors = connectors
+        return try SyncRunner(configuration: try configuration(), store: try store()).run(options)
+    }
+
+    /// The reconciliation log of one run (or all runs).
+    public func log(run: String? = nil) throws -> [LogRow] {
+        var rows: [LogRow] = []
+        try store().read { try $0.log(runID: run) { rows.append($0) } }
+        return rows
+    }
+
+    public func leads() throws -> [Lead] {
+        var leads: [Lead] = []
+        try store().read { try $0.leads { leads.append($0) } }
+        return leads
+    }
+}
