@@ -20,7 +20,7 @@ public struct CSVFile {
     public var header: [String]
     public var encoding: TextEncoding
     public var delimiter: UInt8
-    /// Line the first data row can start on.
+    /// Reads the data rows, after the header.
     public var reader: CSVReader<PrefixedSource>
 
     public enum OpenError: Error, CustomStringConvertible {
@@ -37,7 +37,8 @@ public struct CSVFile {
     /// - Parameters:
     ///   - encoding: nil to detect from the BOM or content.
     ///   - delimiter: nil to detect from the header line.
-    public static func open(source: any ByteSource, encoding: TextEncoding?, delimiter: UInt8?) throws -> CSVFile {
+    public static func open(source: any ByteSource, encoding: TextEncoding?, delimiter: UInt8?,
+                            chunkSize: Int = 256 * 1024) throws -> CSVFile {
         var base = source
         var sample: [UInt8] = []
         while sample.count < 64 * 1024, try base.read(into: &sample, max: 64 * 1024 - sample.count) > 0 {}
@@ -56,7 +57,8 @@ public struct CSVFile {
         }
         let separator = delimiter ?? detectDelimiter(headerSample)
         let textEncoding: TextEncoding = (chosen == .windows1252) ? .windows1252 : .utf8
-        var reader = CSVReader(source: PrefixedSource(prefix: [], base: stream), delimiter: separator, encoding: textEncoding)
+        var reader = CSVReader(source: PrefixedSource(prefix: [], base: stream), delimiter: separator, encoding: textEncoding,
+                               chunkSize: chunkSize)
         guard let headerRow = try reader.next() else { throw OpenError.empty }
         if let defect = headerRow.defect { throw OpenError.unreadableHeader(defect) }
         let header = headerRow.fields.map { $0.hasPrefix("\u{FEFF}") ? String($0.dropFirst()) : $0 }
