@@ -131,7 +131,10 @@ public struct LeadGenerator {
         let email = free ? "\(local)@\(pick(Self.freeMail, &rng))" : "\(local)@\(domain)"
         let phoneNational: String
         switch country {
-        case "FR": phoneNational = pick(["1", "2", "3", "4", "5", "6", "7", "9"], &rng) + String(format: "%08d", Int.random(in: 10_000_000...99_999_999, using: &rng))
+        case "FR":
+            // Assigned ranges only (07 mobiles start 073–079), so planted records stay identifiable.
+            let prefix = pick(["1", "2", "3", "4", "5", "6", "73", "75", "76", "77", "78", "9"], &rng)
+            phoneNational = prefix + String(String(Int.random(in: 10_000_000...99_999_999, using: &rng)).prefix(9 - prefix.count))
         case "DE": phoneNational = pick(["30", "89", "40"], &rng) + String(format: "%07d", Int.random(in: 1_000_000...9_999_999, using: &rng))
         default: phoneNational = "20" + String(format: "%08d", Int.random(in: 70_000_000...79_999_999, using: &rng))
         }

@@ -20,7 +20,7 @@ public enum DomainNormaliser {
     /// The registrable domain (eTLD+1) of a host, or nil for public suffixes, IPs and junk.
     public static func registrable(host: String) -> String? {
         guard let context else { return nil }
-        guard let cString = psl_registrable_domain(context, host) else { return nil }
-        return String(cString: cString)
+        // libpsl returns a pointer into the input, so the copy must happen while the C string is alive.
+        return host.withCString { input in psl_registrable_domain(context, input).map { String(cString: $0) } }
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import LeadsyncEngine
+import LeadsyncTesting
+
+/// A bad config is refused before anything runs, with the file, key and line.
+@Suite struct ConfigTests {
+    func expectConfigError(_ ws: Workspace, file: String, key: String?, line: Int? = nil, mentions: String) {
+        do {
+            _ = try ws.configuration()
+            Issue.record("the configuration should have been refused")
+        } catch let error as ConfigError {
+            #expect(error.file.hasSuffix(file), "\(error)")
+            if let key { #expect(error.key == key, "\(error)") }
+            if let line { #expect(error.line == line, "\(error)") }
+            #expect(error.description.contains(mentions), "\(error)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func theShippedConfigurationIsValid() throws {
+        let configuration = try Configuration.load(file: Workspace.repositoryRoot.appendingPathComponent("leadsync.yaml").path)
+        #expect(Set(configuration.connectors.map(\.name)) == ["hubspot", "mailchimp", "meta-lead-ads", "salesforce"])
+        #expect(Set(configuration.mappings.keys) == ["hubspot-contacts", "mailchimp-audience", "meta-lead-ads", "salesforce-leads", "generic"])
+        #expect(configuration.rules.scoring.count >= 8)
+    }
+
+    @Test func unknownKeyIsATypoWithASuggestion() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"])
+        try ws.directory.write("connectors/crm.yaml", "name: crm\nkind: csv-drop\npath: drops/crm\nmappnig: generic\n")
+        expectConfigError(ws, file: "connectors/crm.yaml", key: "mappnig", line: 4, mentions: "did you mean 'mapping'")
+    }
+
+    @Test func unknownMappingNamesTheAvailableOnes() throws {
+        let ws = try Workspace(connectors: ["crm": "no-such-mapping"])
+        expectConfigError(ws, file: "connectors/crm.yaml", key: "mapping", mentions: "available: generic")
+    }
+
+    @Test func unknownConnectorKind() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"])
+        try ws.directory.write("connectors/crm.yaml", "name: crm\nkind: ftp-drop\npath: drops/crm\nmapping: generic\n")
+        expectConfigError(ws, file: "connectors/crm.yaml", key: "kind", line: 2, mentions: "supports: csv-drop")
+    }
+
+    @Test func ruleOnUnknownField() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], rules: """
+            scoring:
+              - name: size
+                when: { head_count: { min: 50 } }
+                points: 10
+            """)
+        expectConfigError(ws, file: "rules.yaml", key: "scoring[0].when.head_count", mentions: "unknown field 'head_count'")
+    }
+
+    @Test func thresholdsOutOfOrder() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], rules: "thresholds: { qualified: 10, nurture: 50 }\n")
+        expectConfigError(ws, file: "rules.yaml", key: "thresholds", mentions: "must not be above qualified")
+    }
+
+    @Test func invalidYAML() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"])
+        try ws.directory.write("connectors/crm.yaml", "name: [unclosed\n")
+        expectConfigError(ws, file: "connectors/crm.yaml", key: nil, mentions: "not valid YAML")
+    }
+
+    @Test func badTimezoneAndRegion() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"])
+        var text = try String(contentsOfFile: ws.configPath, encoding: .utf8)
+        text = text.replacingOccurrences(of: "Europe/Paris", with: "Europe/Pariss")
+        try ws.directory.write("leadsync.yaml", text)
+        expectConfigError(ws, file: "leadsync.yaml", key: "defaults.timezone", line: 8, mentions: "unknown time zone")
+    }
+
+    @Test func mappingWithoutIdentifyingField() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"])
+        try ws.directory.write("mappings/x.yaml", "name: x\nfields:\n  first_name: Name\n")
+        var text = try String(contentsOfFile: ws.configPath, encoding: .utf8)
+        text = text.replacingOccurrences(of: "mappings_dir: \(Workspace.repositoryRoot.appendingPathComponent("mappings").path)", with: "mappings_dir: mappings")
+        try ws.directory.write("leadsync.yaml", text)
+        expectConfigError(ws, file: "mappings/x.yaml", key: "fields", mentions: "email, phone or mobile")
+    }
+
+    @Test func configLookupOrder() throws {
+        #expect(try MainConfig.locate(explicit: "/x.yaml", environment: ["LEADSYNC_CONFIG": "/y.yaml"]) == "/x.yaml")
+        #expect(try MainConfig.locate(explicit: nil, environment: ["LEADSYNC_CONFIG": "/y.yaml"]) == "/y.yaml")
+    }
+}
