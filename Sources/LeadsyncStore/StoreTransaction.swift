@@ -154,9 +154,7 @@ enum LeadRow {
         values.append(lead.fields[.mobile].map(PhoneNormaliser.matchKey))
         values.append(lead.fields[.last_name].map { TextFolding.tokens($0).joined(separator: " ") })
         values.append(CompactJSON.encode(lead.extra))
-        var sources: [String: String] = [:]
-        for (field, source) in lead.sources { sources[field.rawValue] = source.recency + " " + source.ref }
-        values.append(CompactJSON.encode(sources))
+        values.append(CompactJSON.encode(encodeSources(lead.sources)))
         values.append(lead.accountID)
         values.append(lead.score)
         values.append(CompactJSON.encode(lead.scoreLines.map { ($0.rule, $0.points) }))
@@ -167,14 +165,34 @@ enum LeadRow {
         return values
     }
 
+    /// `field_sources` holds "RECENCY REF" per field. The source most fields share is stored once under "*"
+    /// (most leads come from one record), which keeps the column to a few dozen bytes instead of ~1 KB.
+    static func encodeSources(_ sources: [CanonicalField: FieldSource]) -> [String: String] {
+        var counts: [FieldSource: Int] = [:]
+        for source in sources.values { counts[source, default: 0] += 1 }
+        guard let common = counts.max(by: { ($0.value, $1.key.ref) < ($1.value, $0.key.ref) })?.key else { return [:] }
+        var encoded = ["*": common.recency + " " + common.ref]
+        for (field, source) in sources where source != common { encoded[field.rawValue] = source.recency + " " + source.ref }
+        return encoded
+    }
+
+    static func decodeSources(_ encoded: [String: String], fields: LeadFields) -> [CanonicalField: FieldSource] {
+        func parse(_ value: String) -> FieldSource? {
+            guard let space = value.firstIndex(of: " ") else { return nil }
+            return FieldSource(ref: String(value[value.index(after: space)...]), recency: String(value[..<space]))
+        }
+        var sources: [CanonicalField: FieldSource] = [:]
+        let common = encoded["*"].flatMap(parse)
+        for (field, _) in fields.filled {
+            if let own = encoded[field.rawValue].flatMap(parse) { sources[field] = own } else if let common { sources[field] = common }
+        }
+        return sources
+    }
+
     static func decode(_ row: Row) -> Lead {
         var fields = LeadFields()
         for field in CanonicalField.allCases { fields[field] = row[field.rawValue] }
-        var sources: [CanonicalField: FieldSource] = [:]
-        for (key, value) in CompactJSON.decodeObject(row["field_sources"]) {
-            guard let field = CanonicalField(rawValue: key), let space = value.firstIndex(of: " ") else { continue }
-            sources[field] = FieldSource(ref: String(value[value.index(after: space)...]), recency: String(value[..<space]))
-        }
+        let sources = decodeSources(CompactJSON.decodeObject(row["field_sources"]), fields: fields)
         return Lead(id: row["id"], fields: fields, extra: CompactJSON.decodeObject(row["extra"]), sources: sources,
                     accountID: row["account_id"], score: row["score"],
                     scoreLines: CompactJSON.decodeScoreLines(row["score_lines"]).map { ScoreLine(rule: $0.0, points: $0.1) },

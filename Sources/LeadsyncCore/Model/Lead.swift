@@ -1,5 +1,5 @@
 /// Which record gave a lead field its current value, and how recent that record is.
-public struct FieldSource: Sendable, Equatable, Codable {
+public struct FieldSource: Sendable, Hashable, Codable {
     /// `file#line` of the contributing record.
     public var ref: String
     /// Sortable survivorship key: priority flag, the record's own timestamp (or its file's), then its line.

@@ -14,7 +14,7 @@ public enum CompanyNormaliser {
 
     /// Folded, punctuation-free key with legal forms stripped from both ends; never empty for a non-empty name.
     public static func matchKey(_ name: String) -> String? {
-        var tokens = TextFolding.tokens(name.replacingOccurrences(of: "&", with: " "))
+        var tokens = TextFolding.tokens(name)
         guard !tokens.isEmpty else { return nil }
         tokens = joinInitials(tokens)
         let original = tokens

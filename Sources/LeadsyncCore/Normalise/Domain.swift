@@ -13,7 +13,7 @@ public enum DomainNormaliser {
         if let at = text.lastIndex(of: "@") { text = text[text.index(after: at)...] }
         if let colon = text.firstIndex(of: ":") { text = text[..<colon] }
         while text.hasSuffix(".") { text = text.dropLast() }
-        guard text.contains("."), !text.contains(" ") else { return nil }
+        guard text.utf8.contains(0x2E), !text.utf8.contains(0x20) else { return nil }
         return String(text)
     }
 

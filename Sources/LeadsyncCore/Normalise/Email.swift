@@ -17,7 +17,7 @@ public enum EmailNormaliser {
         guard parts.count == 2 else { return .failure(.invalid(parts.count < 2 ? "no @" : "more than one @")) }
         let local = parts[0], domain = parts[1]
         guard !local.isEmpty, local.utf8.count <= 64 else { return .failure(.invalid("empty or overlong local part")) }
-        guard local.first != ".", local.last != ".", !local.contains("..") else {
+        guard local.first != ".", local.last != ".", !zip(local.utf8, local.utf8.dropFirst()).contains(where: { $0 == 0x2E && $1 == 0x2E }) else {
             return .failure(.invalid("misplaced dot in local part"))
         }
         for byte in local.utf8 where !isLocalByte(byte) {

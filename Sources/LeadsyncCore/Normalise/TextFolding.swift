@@ -6,6 +6,26 @@ public enum TextFolding {
     public static func fold(_ text: String) -> String {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.lowercased() }
         var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x80 {
+                out.append(Unicode.Scalar(UInt8(scalar.value) | (scalar.value >= 0x41 && scalar.value <= 0x5A ? 0x20 : 0)))
+            } else if scalar.value < 0x250 {
+                out.append(contentsOf: latinTable[Int(scalar.value)].unicodeScalars)
+            } else {
+                out.append(contentsOf: slowFold(String(scalar)).unicodeScalars)
+            }
+        }
+        return String(out)
+    }
+
+    /// Folded forms of U+0000–U+024F (Latin-1 and Latin Extended-A/B), computed once: Foundation's
+    /// decomposition costs microseconds per call, and these cover French, German and British names.
+    private static let latinTable: [String] = (0..<0x250).map { value in
+        Unicode.Scalar(value).map { slowFold(String($0)) } ?? ""
+    }
+
+    private static func slowFold(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
         for scalar in text.lowercased().decomposedStringWithCanonicalMapping.unicodeScalars {
             switch scalar.value {
             case 0x0300...0x036F: continue  // combining diacritical marks
@@ -28,6 +48,9 @@ public enum TextFolding {
 
     /// Trims spaces, tabs, newlines and the no-break spaces spreadsheets leave behind.
     public static func trim(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{00A0}\u{202F}\u{FEFF}")))
+        // Most values need no trimming; CharacterSet lookups cost a few µs each through Foundation.
+        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
+        if first > 0x20 && first < 0x80 && last > 0x20 && last < 0x80 { return text }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{00A0}\u{202F}\u{FEFF}")))
     }
 }

@@ -99,7 +99,7 @@ public struct BatchProcessor {
                                                      ref: ref.description, contributed: contributed))
         }
         if lead.fields != before.fields || lead.extra != before.extra || action == .created {
-            try requalify(&lead, work: &work, outcome: &outcome)
+            try requalify(&lead, work: &work, outcome: &outcome, known: action == .created ? record : nil)
             work.store(lead)
         } else if action == .updated {
             action = .unchanged
@@ -109,13 +109,21 @@ public struct BatchProcessor {
     }
 
     /// Re-links the account, re-scores, and hands off on first qualification.
-    private func requalify(_ lead: inout Lead, work: inout WorkingSet, outcome: inout BatchOutcome) throws {
+    /// - Parameter known: the record the lead was just created from, whose keys are already computed.
+    private func requalify(_ lead: inout Lead, work: inout WorkingSet, outcome: inout BatchOutcome, known: NormalisedRecord?) throws {
         let emailDomain = lead.fields[.email].flatMap(EmailNormaliser.domain(of:))
-        let isFreeMail = emailDomain.map { freeMailDomains.contains($0) } ?? false
-        var domain: String? = (emailDomain != nil && !isFreeMail) ? emailDomain.flatMap(DomainNormaliser.registrable) : nil
-        if domain == nil, let site = lead.fields[.website], let registrable = DomainNormaliser.registrable(host: site),
-           !freeMailDomains.contains(registrable) { domain = registrable }
-        let companyKey = lead.fields[.company].flatMap(CompanyNormaliser.matchKey)
+        let isFreeMail: Bool
+        var domain: String?
+        let companyKey: String?
+        if let known {
+            (isFreeMail, domain, companyKey) = (known.isFreeMail, known.accountDomain, known.companyKey)
+        } else {
+            isFreeMail = emailDomain.map { freeMailDomains.contains($0) } ?? false
+            domain = (emailDomain != nil && !isFreeMail) ? emailDomain.flatMap(DomainNormaliser.registrable) : nil
+            if domain == nil, let site = lead.fields[.website], let registrable = DomainNormaliser.registrable(host: site),
+               !freeMailDomains.contains(registrable) { domain = registrable }
+            companyKey = lead.fields[.company].flatMap(CompanyNormaliser.matchKey)
+        }
         let accountKey = domain.map { "domain:" + $0 } ?? companyKey.map { "company:" + $0 + "|" + (lead.fields[.country] ?? "") }
         if let accountKey {
             lead.accountID = try work.upsertAccount(key: accountKey, domain: domain, from: lead.fields)
