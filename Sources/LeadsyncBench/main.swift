@@ -1,18 +1,136 @@
 import Foundation
+import LeadsyncStore
 import LeadsyncTesting
 
-// `leadsync-bench`: generates realistic leads, syncs them, and compares with the `sqlite3 .import` floor.
-// Placeholder until the benchmark is written: generation only.
-var count = 100_000
-var work = "bench-out"
-var args = CommandLine.arguments.dropFirst()
-while let arg = args.popFirst() {
-    switch arg {
-    case "--leads": count = Int(args.popFirst() ?? "") ?? count
-    case "--work": work = args.popFirst() ?? work
-    default: print("usage: leadsync-bench [--leads N] [--work DIR]"); exit(64)
-    }
+// `leadsync-bench` (run by `make bench`): throughput, memory and matching accuracy of a full one-shot sync,
+// as ratios against a floor measured in the same run on the same file: `sqlite3 .import`.
+// It prints figures; it asserts nothing (these machines are shared and noisy).
+
+struct Measured { var seconds: Double; var maxRSSKiB: Int; var status: Int32 }
+
+/// Runs a program and reads its peak RSS from wait4's rusage.
+func measure(_ executable: String, _ arguments: [String], stdoutTo: String = "/dev/null") -> Measured {
+    var pid: pid_t = 0
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutTo, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let start = Date()
+    let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    argv.forEach { free($0) }
+    guard rc == 0 else { fatalError("cannot start \(executable): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    return Measured(seconds: Date().timeIntervalSince(start), maxRSSKiB: usage.ru_maxrss, status: status)
 }
-try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-let people = try LeadGenerator().write(count: count, csv: URL(fileURLWithPath: "\(work)/leads.csv"), truth: URL(fileURLWithPath: "\(work)/truth.csv"))
-print("generated \(count) records of \(people) people")
+
+func which(_ name: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}
+
+func runBenchmark() throws {
+    var count = 1_000_000
+    var work = "bench-out"
+    var args = CommandLine.arguments.dropFirst()
+    while let arg = args.popFirst() {
+        switch arg {
+        case "--leads": count = Int(args.popFirst() ?? "") ?? count
+        case "--work": work = args.popFirst() ?? work
+        default:
+            print("usage: leadsync-bench [--leads N] [--work DIR]   (defaults: 1000000 leads in ./bench-out)")
+            exit(64)
+        }
+    }
+    let fm = FileManager.default
+    let workURL = URL(fileURLWithPath: work).standardizedFileURL
+    try? fm.removeItem(at: workURL)
+    try fm.createDirectory(at: workURL.appendingPathComponent("drops/gen"), withIntermediateDirectories: true)
+    try fm.createDirectory(at: workURL.appendingPathComponent("connectors"), withIntermediateDirectories: true)
+    let leadsync = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("leadsync").path
+    guard let sqlite3 = which("sqlite3") else { print("sqlite3 is not installed (apt-get install sqlite3)"); exit(1) }
+
+    // 1. Realistic leads with ~15% planted duplicates and a truth file.
+    let csv = workURL.appendingPathComponent("leads.csv")
+    let truth = workURL.appendingPathComponent("truth.csv")
+    let genStart = Date()
+    let people = try LeadGenerator().write(count: count, csv: csv, truth: truth)
+    let size = (try fm.attributesOfItem(atPath: csv.path)[.size] as? NSNumber)?.intValue ?? 0
+    print(String(format: "generated %d records of %d people (%.1f MB) in %.1f s", count, people, Double(size) / 1e6, Date().timeIntervalSince(genStart)))
+
+    let repo = Workspace.repositoryRoot
+    try """
+    store: { sqlite: store.sqlite }
+    connectors_dir: connectors
+    mappings_dir: \(repo.appendingPathComponent("mappings").path)
+    rules: \(repo.appendingPathComponent("rules/qualification.yaml").path)
+    batch_size: 5000
+    settle_seconds: 0
+    """.write(to: workURL.appendingPathComponent("leadsync.yaml"), atomically: true, encoding: .utf8)
+    try "name: gen\nkind: csv-drop\npath: drops/gen\nmapping: generic\n".write(to: workURL.appendingPathComponent("connectors/gen.yaml"), atomically: true, encoding: .utf8)
+    let config = workURL.appendingPathComponent("leadsync.yaml").path
+
+    // 2. Floor: sqlite3 .import of the same file into a fresh database file.
+    let floor = measure(sqlite3, [workURL.appendingPathComponent("floor.sqlite").path, "-cmd", ".mode csv", ".import \(csv.path) leads"])
+
+    // 3. Full sync into a fresh store, then 4. the same file again, unchanged.
+    try fm.copyItem(at: csv, to: workURL.appendingPathComponent("drops/gen/leads.csv"))
+    let first = measure(leadsync, ["sync", "--config", config, "--format", "json"], stdoutTo: workURL.appendingPathComponent("first.json").path)
+    try fm.copyItem(at: csv, to: workURL.appendingPathComponent("drops/gen/leads.csv"))
+    let second = measure(leadsync, ["sync", "--config", config, "--format", "json"], stdoutTo: workURL.appendingPathComponent("second.json").path)
+
+    func row(_ name: String, _ m: Measured) -> String {
+        String(format: "%-28@ %8.2f s %10.0f rec/s %8.1f MB peak RSS %7.2f× floor%@", name as NSString, m.seconds, Double(count) / m.seconds,
+               Double(m.maxRSSKiB) / 1024, m.seconds / floor.seconds, (m.status == 0 ? "" : "  (exit status \(m.status))") as NSString)
+    }
+    print("")
+    print(row("floor: sqlite3 .import", floor))
+    print(row("full sync (fresh store)", first))
+    print(row("re-sync (nothing changed)", second))
+    for file in ["first.json", "second.json"] {
+        if let data = fm.contents(atPath: workURL.appendingPathComponent(file).path),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let gen = (object["connectors"] as? [String: Any])?["gen"] as? [String: Any] {
+            let keys = ["received", "created", "updated", "unchanged", "merged", "rejected", "suppressed"]
+            print("  \(file): " + keys.map { "\($0) \(gen[$0] ?? "?")" }.joined(separator: ", ") + ", balanced \(object["balanced"] ?? "?")")
+        }
+    }
+
+    // 5. Matching accuracy against the truth file, pairwise over records that reached a lead.
+    var personOfLine: [Int: Int] = [:]
+    for line in try String(contentsOf: truth, encoding: .utf8).split(separator: "\n").dropFirst() {
+        let parts = line.split(separator: ",")
+        personOfLine[Int(parts[0])!] = Int(parts[1])!
+    }
+    let store = try SQLiteStore(path: workURL.appendingPathComponent("store.sqlite").path, readOnly: true)
+    var leadOfLine: [Int: Int64] = [:]
+    try store.read { reader in
+        guard let firstRun = try reader.runIDs().first else { return }
+        try reader.log(runID: firstRun) { row in
+            guard let lead = row.leadID, let hash = row.recordRef.lastIndex(of: "#"), let line = Int(row.recordRef[row.recordRef.index(after: hash)...]) else { return }
+            leadOfLine[line] = lead
+        }
+    }
+    // Pairs counted via cluster sizes: same lead & same person = true pair.
+    var byLead: [Int64: [Int: Int]] = [:], byPerson: [Int: Int] = [:]
+    for (line, lead) in leadOfLine {
+        let person = personOfLine[line]!
+        byLead[lead, default: [:]][person, default: 0] += 1
+        byPerson[person, default: 0] += 1
+    }
+    func pairs(_ n: Int) -> Int { n * (n - 1) / 2 }
+    let predicted = byLead.values.reduce(0) { $0 + pairs($1.values.reduce(0, +)) }
+    let correct = byLead.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + pairs($1) } }
+    let actual = byPerson.values.reduce(0) { $0 + pairs($1) }
+    let wrongMerges = byLead.values.filter { $0.count > 1 }.count
+    print("")
+    print(String(format: "matching (records that reached a lead: %d): precision %.4f, recall %.4f, leads holding >1 person: %d",
+                 leadOfLine.count, predicted == 0 ? 1 : Double(correct) / Double(predicted), actual == 0 ? 1 : Double(correct) / Double(actual), wrongMerges))
+
+}
+
+try runBenchmark()

@@ -122,3 +122,22 @@ import LeadsyncTesting
         #expect(byEmail["d@gmail.com"]! == nil)
     }
 }
+
+extension BatchProcessorTests {
+    /// Survivorship must not depend on the order records arrive in: the newest record with a value wins,
+    /// even when it only confirms a value an older record already gave.
+    @Test func newestConfirmationBeatsAnOlderDifferentValue() throws {
+        let rows: [[String: String]] = [
+            ["email": "a@acme.fr", "employees": "250", "created_at": "2026-10-08"],
+            ["email": "a@acme.fr", "employees": "250", "created_at": "2026-10-24"],
+            ["email": "a@acme.fr", "employees": "500", "created_at": "2026-10-13"],
+        ]
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0], [0, 2, 1]] {
+            let store = InMemoryPipeline()
+            _ = try process(records("crm", order.map { rows[$0] }), store)
+            #expect(store.leads.values.first?.fields[.employees] == "250", "order \(order)")
+            let again = try process(records("crm", order.map { rows[$0] }), store)
+            #expect(again.entries.allSatisfy { $0.action == .unchanged }, "order \(order): \(again.entries.map(\.action))")
+        }
+    }
+}

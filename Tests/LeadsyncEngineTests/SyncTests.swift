@@ -49,8 +49,26 @@ import LeadsyncTesting
         let crm = try #require(second.connectors["crm"])
         #expect(first.connectors["crm"]?.created == 10)
         #expect(crm.received == 10 && crm.unchanged == 10, "every record comes back unchanged: \(crm)")
-        #expect(try ws.leads() == leadsBefore)
+        #expect(try ws.leads().map(\.fields) == leadsBefore.map(\.fields))
+        #expect(try ws.leads().map(\.extra) == leadsBefore.map(\.extra))
         #expect(try ws.files("crm", in: "done") == ["a.csv", "a.csv.1"])
+    }
+
+    @Test func resyncWithAnOptOutInTheFileIsStillUnchanged() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], batchSize: 2)
+        let text = "external_id,email,last_name,phone,opted_out,created_at,consent\n" +
+            "1,anne@acme.fr,Roux,01 45 67 89 00,false,2026-01-01,yes\n" +
+            "2,ANNE@acme.fr,Roux,,true,2026-02-01,yes\n" +
+            "3,anne@acme.fr,Roux,,false,2026-03-01,yes\n" +
+            "4,,Roux,+33145678900,,2026-04-01,yes\n"
+        try ws.drop("crm", "a.csv", text)
+        let first = try #require(try ws.sync().connectors["crm"])
+        #expect((first.created, first.suppressed) == (1, 3), "\(first)")
+        try ws.drop("crm", "a.csv", text)
+        let second = try #require(try ws.sync().connectors["crm"])
+        #expect((second.unchanged, second.suppressed, second.updated) == (1, 3, 0), "\(second)")
+        let lead = try #require(try ws.leads().first)
+        #expect(lead.fields[.opted_out] == "true" && lead.status == .disqualified)
     }
 
     @Test func dryRunWritesNothing() throws {

@@ -13,7 +13,14 @@ public struct Merger: Sendable {
         for (field, value) in record.fields.filled {
             let recency = (ranked.contains(field) ? "1|" : "0|") + record.recency
             if let current = lead.fields[field] {
-                if current == value { continue }
+                if current == value {
+                    // A newer record confirming the value becomes its source, so an older record with a
+                    // different value, processed later, cannot win: the result must not depend on order.
+                    if let source = lead.sources[field], source.recency < recency {
+                        lead.sources[field] = FieldSource(ref: record.ref.description, recency: recency)
+                    }
+                    continue
+                }
                 if let source = lead.sources[field], source.recency > recency { continue }
             }
             lead.fields[field] = value

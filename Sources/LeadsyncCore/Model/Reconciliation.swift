@@ -4,7 +4,8 @@ public enum ReconciliationAction: String, Sendable, Codable, CaseIterable {
     case created
     /// It is the same source record as before (same connector and identity) and changed the lead.
     case updated
-    /// It changed nothing: the lead already held everything it says.
+    /// It changed nothing: the lead already held everything it says (a newer copy of the record may still
+    /// become the one that vouches for those values).
     case unchanged
     /// It is another record of a person already known (a duplicate) and was folded into that lead.
     case merged

@@ -60,25 +60,38 @@ public struct BatchProcessor {
         let keys = Suppression.keys(for: record.fields)
         if record.fields.optedOut {
             let reason = "opted out at source"
-            for key in keys where try !work.isSuppressed(key) {
+            let existing = try work.match(record).flatMap { try work.lead($0) }
+            // The person's every known address and number is suppressed, not only those on this record.
+            for key in keys + (existing.map { Suppression.keys(for: $0.fields) } ?? []) where try !work.isSuppressed(key) {
                 work.suppressed.insert(key)
                 outcome.suppressions.append(Suppression(key: key, reason: reason, ref: ref.description))
             }
             // A lead already in the pipeline stops being handed off.
-            if let id = try work.match(record), var lead = try work.lead(id), lead.status != .disqualified || !lead.fields.optedOut {
+            if var lead = existing, !lead.fields.optedOut {
                 lead.fields[.opted_out] = "true"
+                // Sticky: an older record saying "not opted out" must never undo an opt-out.
+                lead.sources[.opted_out] = FieldSource(ref: ref.description, recency: "9|" + record.recency)
                 lead.status = .disqualified
                 lead.statusReason = "opted out (\(ref))"
                 work.store(lead)
             }
             return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed, reason: reason)
         }
+        let identity = record.identity
         for key in keys where try work.isSuppressed(key) {
+            // A record already folded in before the person opted out, synced again, is simply unchanged.
+            if let id = try work.leadID(connector: ref.connector, identity: identity), let lead = try work.lead(id) {
+                var probe = lead
+                merger.merge(record, into: &probe)
+                if probe.fields == lead.fields && probe.extra == lead.extra {
+                    return ReconciliationEntry(ref: ref, externalID: externalID, action: .unchanged, leadID: lead.id,
+                                               accountID: lead.accountID, status: lead.status, reason: lead.statusReason)
+                }
+            }
             return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed,
                                        reason: "on the suppression list (\(key.hasPrefix("email:") ? "email" : "phone"))")
         }
 
-        let identity = record.identity
         var action: ReconciliationAction
         var lead: Lead
         if let id = try work.leadID(connector: ref.connector, identity: identity), let existing = try work.lead(id) {
@@ -93,6 +106,14 @@ public struct BatchProcessor {
         }
         let before = lead
         let contributed = merger.merge(record, into: &lead)
+        if before.fields.optedOut && action != .created {
+            // An opted-out person takes no new data; only a re-sync of what is already there is "unchanged".
+            if action == .updated && lead.fields == before.fields && lead.extra == before.extra {
+                return ReconciliationEntry(ref: ref, externalID: externalID, action: .unchanged, leadID: before.id,
+                                           accountID: before.accountID, status: before.status, reason: before.statusReason)
+            }
+            return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed, reason: "the person opted out")
+        }
         if action == .merged || action == .created {
             work.linkIdentity(connector: ref.connector, identity: identity, to: lead.id)
             outcome.provenance.append(ProvenanceLink(leadID: lead.id, connector: ref.connector, identity: identity,
@@ -101,8 +122,11 @@ public struct BatchProcessor {
         if lead.fields != before.fields || lead.extra != before.extra || action == .created {
             try requalify(&lead, work: &work, outcome: &outcome, known: action == .created ? record : nil)
             work.store(lead)
-        } else if action == .updated {
-            action = .unchanged
+        } else {
+            // Same values: at most a newer record now vouches for some of them. Kept (survivorship needs it),
+            // but the lead's data did not change, so a same-record re-sync is "unchanged".
+            if lead.sources != before.sources { work.store(lead) }
+            if action == .updated { action = .unchanged }
         }
         return ReconciliationEntry(ref: ref, externalID: externalID, action: action, leadID: lead.id,
                                    accountID: lead.accountID, status: lead.status, reason: lead.statusReason)
