@@ -188,7 +188,7 @@ public final class SyncRunner {
             let records = batch
             try commit { tx in
                 if !records.isEmpty {
-                    let outcome = try processor.process(records, view: tx)
+                    let outcome = try processor.process(records, view: try tx.prefetchedView(for: records))
                     try tx.write(outcome, runID: runID, now: now)
                     summary.add(outcome.summary)
                 }
