@@ -126,6 +126,8 @@ public final class Normaliser {
     private func registrable(_ host: String) -> String? {
         if let cached = domainCache[host] { return cached }
         let value = DomainNormaliser.registrable(host: host)
+        // Bounded, so memory does not grow with the number of distinct companies in a large file.
+        if domainCache.count >= 50_000 { domainCache.removeAll(keepingCapacity: true) }
         domainCache[host] = value
         return value
     }

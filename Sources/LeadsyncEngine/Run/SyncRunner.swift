@@ -176,52 +176,34 @@ public final class SyncRunner {
         for c in configuration.connectors where !c.priorityFields.isEmpty { priorities[c.name] = c.priorityFields }
         let processor = BatchProcessor(qualifier: Qualifier(rules: configuration.rules), merger: Merger(priorities: priorities),
                                        freeMailDomains: configuration.main.normaliser.freeMailDomains, now: now)
-        let fileTime = ISO8601DateFormatter().string(from: file.modified)
-        var reader = csv.reader
-        var batch: [IncomingRecord] = []
-        batch.reserveCapacity(configuration.main.batchSize)
-        var recordsSeen = 0
+        let batches = BackgroundBatches(RecordBatches(
+            reader: csv.reader, mapping: mapping, normaliser: normaliser, connector: connector.name, fileName: file.name,
+            fileTime: ISO8601DateFormatter().string(from: file.modified), batchSize: configuration.main.batchSize, skip: alreadyDone))
+        defer { batches.cancel() }
         let started = Date()
+        var committed = alreadyDone
 
-        func flush(final: Bool) throws {
-            let committed = recordsSeen
-            let records = batch
+        func flush(_ records: [IncomingRecord], recordsSeen: Int, final: Bool) throws {
             try commit { tx in
                 if !records.isEmpty {
                     let outcome = try processor.process(records, view: try tx.prefetchedView(for: records))
                     try tx.write(outcome, runID: runID, now: now)
                     summary.add(outcome.summary)
                 }
-                try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: committed,
+                try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: recordsSeen,
                                       status: final ? .done : .claimed, runID: runID, now: now)
             }
-            batch.removeAll(keepingCapacity: true)
-            options.progress?.reading(connector: connector.name, file: file.name, records: committed,
-                                      recordsPerSecond: Double(committed) / max(Date().timeIntervalSince(started), 0.001))
+            committed = recordsSeen
+            options.progress?.reading(connector: connector.name, file: file.name, records: recordsSeen,
+                                      recordsPerSecond: Double(recordsSeen - alreadyDone) / max(Date().timeIntervalSince(started), 0.001))
         }
 
-        while let row = try reader.next() {
-            recordsSeen += 1
-            if recordsSeen <= alreadyDone { continue }  // committed before a crash
-            let ref = RecordRef(connector: connector.name, source: file.name, line: row.line)
-            if let defect = row.defect {
-                batch.append(.rejected(ref, externalID: nil, reason: defect))
-            } else if row.fields.count != mapping.columnCount {
-                batch.append(.rejected(ref, externalID: nil, reason: "expected \(mapping.columnCount) columns as in the header, found \(row.fields.count)"))
-            } else {
-                let mapped = mapping.apply(row.fields)
-                switch normaliser.normalise(mapped, ref: ref, fallbackTime: fileTime, sequence: Int64(row.line)) {
-                case .success(let record): batch.append(.normalised(record))
-                case .failure(let rejection): batch.append(.rejected(ref, externalID: mapped.raw[.external_id], reason: rejection.reason))
-                }
-            }
-            if batch.count >= configuration.main.batchSize { try flush(final: false) }
+        while let batch = try batches.next() {
+            try flush(batch.records, recordsSeen: batch.recordsSeen, final: false)
         }
-        if options.dryRun {
-            if !batch.isEmpty { try flush(final: true) }
-            return
-        }
-        try flush(final: true)
+        if options.dryRun { return }
+        // The final checkpoint says "done" before the file moves: a crash in between just moves it next time.
+        try flush([], recordsSeen: committed, final: true)
         try drop.complete(file)
     }
 }
