@@ -141,3 +141,16 @@ extension BatchProcessorTests {
         }
     }
 }
+
+extension BatchProcessorTests {
+    @Test func sharedLineWithDifferentFirstNamesStaysTwoLeads() throws {
+        let store = InMemoryPipeline()
+        let outcome = try process(records("crm", [
+            ["first_name": "Marie", "last_name": "Dupont", "phone": "01 45 67 89 00", "external_id": "1"],
+            ["first_name": "Paul", "last_name": "Dupont", "phone": "+33145678900", "external_id": "2"],
+            ["first_name": "M.", "last_name": "DUPONT", "phone": "0033145678900", "external_id": "3"],
+        ]), store)
+        #expect(outcome.entries.map(\.action) == [.created, .created, .merged])
+        #expect(store.leads.count == 2)
+    }
+}

@@ -220,8 +220,10 @@ struct WorkingSet {
         identities[connector + "\u{1}" + identity] = id
     }
 
-    /// Exact-key match: normalised email, else E.164 phone with the same last name.
-    func match(_ record: NormalisedRecord) throws -> Int64? {
+    /// Exact-key match: normalised email, else E.164 phone with the same last name and a compatible first
+    /// name. Family members or colleagues sharing a line have the same number and often the same last name;
+    /// merging them would lose a lead, so a different first name keeps them apart.
+    mutating func match(_ record: NormalisedRecord) throws -> Int64? {
         if let email = record.fields[.email] {
             if let id = emails[email] { return id }
             if let id = try view.leadID(email: email) { return id }
@@ -229,11 +231,23 @@ struct WorkingSet {
         if let last = record.lastNameKey, !last.isEmpty {
             for field in [CanonicalField.phone, .mobile] {
                 guard let phone = record.fields[field].map(PhoneNormaliser.matchKey) else { continue }
-                if let id = phoneNames[phone + "|" + last] { return id }
-                if let id = try view.leadID(phone: phone, lastNameKey: last) { return id }
+                var candidate = phoneNames[phone + "|" + last]
+                if candidate == nil { candidate = try view.leadID(phone: phone, lastNameKey: last) }
+                if let id = candidate, let lead = try lead(id),
+                   Self.firstNamesCompatible(record.fields[.first_name], lead.fields[.first_name]) { return id }
             }
         }
         return nil
+    }
+
+    /// Missing, equal after folding, or one is the other's initial ("J." and "Jean").
+    static func firstNamesCompatible(_ a: String?, _ b: String?) -> Bool {
+        guard let a, let b else { return true }
+        let x = TextFolding.tokens(a).joined(separator: " "), y = TextFolding.tokens(b).joined(separator: " ")
+        if x.isEmpty || y.isEmpty || x == y { return true }
+        if x.count == 1 { return y.hasPrefix(x) }
+        if y.count == 1 { return x.hasPrefix(y) }
+        return false
     }
 
     mutating func lead(_ id: Int64) throws -> Lead? {
