@@ -43,7 +43,27 @@ public enum TextFolding {
 
     /// Folded text split into alphanumeric tokens; everything else is a separator.
     public static func tokens(_ text: String) -> [String] {
-        fold(text).split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+        let folded = fold(text)
+        var tokens: [String] = []
+        var current = String.UnicodeScalarView()
+        // Scalars, not Characters: grapheme breaking is the slow part of String.split, and folded text is
+        // nearly all ASCII.
+        for scalar in folded.unicodeScalars {
+            let isWordScalar: Bool
+            switch scalar.value {
+            case 0x30...0x39, 0x61...0x7A: isWordScalar = true
+            case 0..<0x80: isWordScalar = false
+            default: isWordScalar = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            }
+            if isWordScalar {
+                current.append(scalar)
+            } else if !current.isEmpty {
+                tokens.append(String(current))
+                current = String.UnicodeScalarView()
+            }
+        }
+        if !current.isEmpty { tokens.append(String(current)) }
+        return tokens
     }
 
     /// Trims spaces, tabs, newlines and the no-break spaces spreadsheets leave behind.

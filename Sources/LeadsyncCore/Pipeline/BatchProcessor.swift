@@ -121,7 +121,7 @@ public struct BatchProcessor {
         }
         if lead.fields != before.fields || lead.extra != before.extra || action == .created {
             try requalify(&lead, work: &work, outcome: &outcome, known: action == .created ? record : nil)
-            work.store(lead)
+            work.store(lead, lastNameKey: lead.fields[.last_name] == record.fields[.last_name] ? record.lastNameKey : nil)
         } else {
             // Same values: at most a newer record now vouches for some of them. Kept (survivorship needs it),
             // but the lead's data did not change, so a same-record re-sync is "unchanged".
@@ -257,11 +257,15 @@ struct WorkingSet {
         return lead
     }
 
-    mutating func store(_ lead: Lead) {
+    mutating func store(_ lead: Lead, lastNameKey: String? = nil) {
+        let previous = leads[lead.id]
         leads[lead.id] = lead
         changedLeadIDs.insert(lead.id)
         if let email = lead.fields[.email] { emails[email] = emails[email] ?? lead.id }
-        if let last = lead.fields[.last_name].map({ TextFolding.tokens($0).joined(separator: " ") }) {
+        // The keys only need refreshing when the name or numbers changed.
+        if let previous, previous.fields[.last_name] == lead.fields[.last_name], previous.fields[.phone] == lead.fields[.phone],
+           previous.fields[.mobile] == lead.fields[.mobile] { return }
+        if let last = lastNameKey ?? lead.fields[.last_name].map({ TextFolding.tokens($0).joined(separator: " ") }) {
             for field in [CanonicalField.phone, .mobile] {
                 if let phone = lead.fields[field].map(PhoneNormaliser.matchKey) { phoneNames[phone + "|" + last] = phoneNames[phone + "|" + last] ?? lead.id }
             }

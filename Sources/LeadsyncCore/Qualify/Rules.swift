@@ -10,19 +10,30 @@ public struct Condition: Sendable, Equatable {
     }
     public var field: String
     public var test: Test
-    public init(field: String, test: Test) { self.field = field; self.test = test }
+    /// The expected values folded once, not on every lead.
+    private let folded: Set<String>
+
+    public init(field: String, test: Test) {
+        self.field = field; self.test = test
+        switch test {
+        case .equals(let value), .contains(let value): folded = [TextFolding.fold(value)]
+        case .oneOf(let values): folded = Set(values.map(TextFolding.fold))
+        default: folded = []
+        }
+    }
+
+    public static func == (a: Condition, b: Condition) -> Bool { a.field == b.field && a.test == b.test }
 
     func holds(in facts: LeadFacts) -> Bool {
         let value = facts.value(field)
         switch test {
         case .present(let wanted): return (value != nil) == wanted
-        case .equals(let expected): return value.map { TextFolding.fold($0) == TextFolding.fold(expected) } ?? false
-        case .oneOf(let options):
+        case .equals, .oneOf:
             guard let value else { return false }
-            let folded = TextFolding.fold(value)
-            return options.contains { TextFolding.fold($0) == folded }
-        case .contains(let needle):
-            return value.map { TextFolding.fold($0).contains(TextFolding.fold(needle)) } ?? false
+            return folded.contains(TextFolding.fold(value))
+        case .contains:
+            guard let value, let needle = folded.first else { return false }
+            return TextFolding.fold(value).contains(needle)
         case .range(let min, let max):
             guard let number = value.flatMap({ Double($0) ?? NumberNormaliser.parse($0) }) else { return false }
             return (min.map { number >= $0 } ?? true) && (max.map { number <= $0 } ?? true)
