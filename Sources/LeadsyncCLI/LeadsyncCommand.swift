@@ -49,6 +49,11 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
+    /// Loads the configuration and reads the existing store (CLI queries never write).
+    func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        try openStore(try load(), readOnly: true).read(body)
+    }
+
     func openStore(_ configuration: Configuration, readOnly: Bool = false) throws -> SQLiteStore {
         switch configuration.main.store {
         case .sqlite(let path):

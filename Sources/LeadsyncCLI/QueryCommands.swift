@@ -17,10 +17,8 @@ struct Log: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let configuration = try options.load()
-            let store = try options.openStore(configuration, readOnly: true)
             let out = BufferedOutput()
-            try store.read { reader in
+            try options.read { reader in
                 let runs = try reader.runIDs()
                 var runID: String?
                 switch runSelector {
@@ -52,12 +50,10 @@ struct Leads: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let configuration = try options.load()
-                let store = try options.openStore(configuration, readOnly: true)
                 let columns = ["lead_id"] + CanonicalField.allCases.map(\.rawValue) + ["account_id", "score", "status", "status_reason", "owner", "handed_off_at"]
                 let out = BufferedOutput()
                 let table = TableWriter(format: format, columns: columns, out: out)
-                try store.read { reader in
+                try options.read { reader in
                     try reader.leads { lead in
                         table.row([String(lead.id)] + CanonicalField.allCases.map { lead.fields[$0] ?? "" } +
                                   [lead.accountID.map { String($0) } ?? "", String(lead.score), lead.status.rawValue,
@@ -83,9 +79,7 @@ struct LeadCommand: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let configuration = try options.load()
-                let store = try options.openStore(configuration, readOnly: true)
-                try store.read { reader in
+                try options.read { reader in
                     let found: Lead?
                     if let id = Int64(lead) { found = try reader.lead(id: id) }
                     else { found = try reader.lead(email: (try? EmailNormaliser.normalise(lead).get()) ?? lead.lowercased()) }

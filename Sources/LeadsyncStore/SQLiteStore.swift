@@ -49,23 +49,20 @@ public final class SQLiteStore: @unchecked Sendable {
 
     /// Runs one batch in its own immediate transaction: everything it writes commits together or not at all.
     public func batch<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try writer.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(StoreTransaction(db: db))
-                return .commit
-            }
-            return result!
-        }
+        try transaction(ending: .commit, body)
     }
 
     /// Runs `body` in one transaction that is rolled back: `--dry-run` computes everything and writes nothing.
     public func dryRun<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try transaction(ending: .rollback, body)
+    }
+
+    private func transaction<T>(ending: Database.TransactionCompletion, _ body: (StoreTransaction) throws -> T) throws -> T {
         try writer.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(StoreTransaction(db: db))
-                return .rollback
+                return ending
             }
             return result!
         }
