@@ -63,9 +63,11 @@ enum Schema {
                 external_id TEXT,
                 action TEXT NOT NULL CHECK (action IN ('created','updated','unchanged','merged','rejected','suppressed')),
                 lead_id INTEGER, account_id INTEGER,
-                status TEXT, reason TEXT
+                status TEXT, reason TEXT,
+                file_checksum TEXT                 -- content checksum of the dropped file the record came from
             );
             CREATE INDEX reconciliation_run ON reconciliation(run_id, connector);
+            CREATE INDEX reconciliation_file ON reconciliation(connector, file_checksum) WHERE file_checksum IS NOT NULL;
             CREATE INDEX reconciliation_lead ON reconciliation(lead_id);
             CREATE TABLE files (
                 connector TEXT NOT NULL,
@@ -75,6 +77,14 @@ enum Schema {
                 status TEXT NOT NULL,              -- claimed | done | failed
                 run_id TEXT, updated_at TEXT NOT NULL,
                 PRIMARY KEY (connector, name, checksum)
+            );
+            CREATE TABLE synced_contents (         -- file contents synced in full: what lets a re-drop replay its log
+                connector TEXT NOT NULL,
+                checksum TEXT NOT NULL,
+                reading TEXT NOT NULL,             -- fingerprint of the mapping and settings the content was read with
+                records INTEGER NOT NULL,
+                run_id TEXT NOT NULL,
+                PRIMARY KEY (connector, checksum, reading)
             );
             CREATE TABLE handoffs (
                 lead_id INTEGER PRIMARY KEY REFERENCES leads(id),

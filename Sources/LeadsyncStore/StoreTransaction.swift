@@ -53,7 +53,7 @@ public struct StoreTransaction: PipelineView {
 
     /// Persists one batch: leads, accounts, provenance, reconciliation entries, handoffs, suppressions,
     /// routing positions. Call inside `SQLiteStore.batch`, together with `saveCheckpoint`.
-    public func write(_ outcome: BatchOutcome, runID: String, now: String) throws {
+    public func write(_ outcome: BatchOutcome, runID: String, now: String, fileChecksum: String? = nil) throws {
         let accountInsert = try db.cachedStatement(sql: """
             INSERT INTO accounts (id, key, name, domain, country, employees, first_seen_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -86,13 +86,13 @@ public struct StoreTransaction: PipelineView {
                                                      link.contributed.map(\.rawValue).joined(separator: ","), runID])
         }
         let entryInsert = try db.cachedStatement(sql: """
-            INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for entry in outcome.entries {
             try entryInsert.execute(arguments: [runID, entry.ref.connector, entry.ref.description, entry.externalID,
                                                 entry.action.rawValue, entry.leadID, entry.accountID,
-                                                entry.status?.rawValue, entry.reason])
+                                                entry.status?.rawValue, entry.reason, fileChecksum])
         }
         let handoffInsert = try db.cachedStatement(sql: """
             INSERT INTO handoffs (lead_id, owner, team, handed_off_at, run_id) VALUES (?, ?, ?, ?, ?)
@@ -115,13 +115,75 @@ public struct StoreTransaction: PipelineView {
 
     /// Records how far a claimed file has been committed. Written in the same transaction as the batch,
     /// so after a crash the checkpoint and the data always agree.
+    /// - Parameter reading: with status `.done`, the fingerprint the content was read with, recorded so a
+    ///   later drop of the same content can replay its log (`replayUnchangedFile`).
     public func saveCheckpoint(connector: String, file: String, checksum: String, recordsDone: Int, status: FileStatus,
-                               runID: String, now: String) throws {
+                               reading: String? = nil, runID: String, now: String) throws {
         try db.execute(sql: """
             INSERT INTO files (connector, name, checksum, records_done, status, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(connector, name, checksum) DO UPDATE SET records_done = excluded.records_done,
                 status = excluded.status, run_id = excluded.run_id, updated_at = excluded.updated_at
             """, arguments: [connector, file, checksum, recordsDone, status.rawValue, runID, now])
+        if status == .done, let reading {
+            try db.execute(sql: """
+                INSERT INTO synced_contents (connector, checksum, reading, records, run_id) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(connector, checksum, reading) DO UPDATE SET records = excluded.records, run_id = excluded.run_id
+                """, arguments: [connector, checksum, reading, recordsDone, runID])
+        }
+    }
+
+    /// A file whose exact content was already synced in full, read the same way, needs no re-reading: each
+    /// of its records would change nothing. Its log entries are replayed in one statement: what was applied
+    /// becomes `unchanged`, what was rejected or suppressed stays so, with the lead's current status.
+    /// Returns the entries' summary, or nil when the shortcut does not apply (never synced, synced with
+    /// another mapping, an incomplete log, or a lead gone since) and the file must be read normally.
+    public func replayUnchangedFile(connector: String, name: String, checksum: String, reading: String,
+                                    runID: String) throws -> ConnectorSummary? {
+        guard let records = try Int.fetchOne(db, sql: "SELECT records FROM synced_contents WHERE connector = ? AND checksum = ? AND reading = ?",
+                                             arguments: [connector, checksum, reading]), records > 0 else { return nil }
+        // The latest entry per line of that content, whichever run and file name it came under.
+        let latest = """
+            SELECT MAX(id) FROM reconciliation WHERE connector = :connector AND file_checksum = :checksum
+            GROUP BY substr(record_ref, instr(record_ref, '#'))
+            """
+        let arguments: StatementArguments = ["connector": connector, "checksum": checksum, "runID": runID, "prefix": name]
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS n, SUM(r.lead_id IS NOT NULL AND l.id IS NULL) AS gone
+            FROM reconciliation r LEFT JOIN leads l ON l.id = r.lead_id WHERE r.id IN (\(latest))
+            """, arguments: arguments)
+        guard let row, (row["n"] as Int) == records, (row["gone"] as Int?) ?? 0 == 0 else { return nil }
+        try db.execute(sql: """
+            INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)
+            SELECT :runID, r.connector, :prefix || substr(r.record_ref, instr(r.record_ref, '#')), r.external_id,
+                   CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.action ELSE 'unchanged' END,
+                   r.lead_id, CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.account_id ELSE l.account_id END,
+                   CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.status ELSE l.status END,
+                   CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.reason ELSE l.status_reason END,
+                   r.file_checksum
+            FROM reconciliation r LEFT JOIN leads l ON l.id = r.lead_id
+            WHERE r.id IN (\(latest)) ORDER BY r.id
+            """, arguments: arguments)
+        var summary = ConnectorSummary()
+        for row in try Row.fetchAll(db, sql: """
+            SELECT action, status, COUNT(*) AS n FROM reconciliation WHERE run_id = ? AND connector = ? AND file_checksum = ?
+            GROUP BY action, status
+            """, arguments: [runID, connector, checksum]) {
+            let n: Int = row["n"]
+            summary.received += n
+            switch ReconciliationAction(rawValue: row["action"]) {
+            case .unchanged?: summary.unchanged += n
+            case .rejected?: summary.rejected += n
+            case .suppressed?: summary.suppressed += n
+            default: break  // the CASE above yields only these three; anything else would show as an imbalance
+            }
+            switch LeadStatus(rawValue: (row["status"] as String?) ?? "") {
+            case .qualified?: summary.qualified += n
+            case .nurture?: summary.nurture += n
+            case .disqualified?: summary.disqualified += n
+            case nil: break
+            }
+        }
+        return summary
     }
 
     public func checkpoint(connector: String, file: String, checksum: String) throws -> (recordsDone: Int, status: FileStatus)? {

@@ -71,6 +71,28 @@ import LeadsyncTesting
         #expect(lead.fields[.opted_out] == "true" && lead.status == .disqualified)
     }
 
+    @Test func sameContentAgainReplaysItsLogUnlessReadDifferently() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], batchSize: 2)
+        let text = Self.generic + "1,a@acme.fr,A,B,Acme,,FR,100,,,yes\n2,broken\n3,b@acme.fr,B,C,Acme,,FR,,,,yes\n4,A@acme.fr,A,B,,,,,,,yes\n"
+        try ws.drop("crm", "monday.csv", text)
+        _ = try ws.sync()
+        try ws.drop("crm", "tuesday.csv", text)
+        let second = try ws.sync()
+        #expect(second.replayedFiles == ["crm/tuesday.csv"])
+        let crm = try #require(second.connectors["crm"])
+        #expect((crm.received, crm.unchanged, crm.rejected) == (4, 3, 1) && crm.balanced, "\(crm)")
+        #expect(try ws.log(run: second.runID).map(\.recordRef) == ["tuesday.csv#2", "tuesday.csv#3", "tuesday.csv#4", "tuesday.csv#5"])
+        #expect(try ws.files("crm", in: "done") == ["monday.csv", "tuesday.csv"])
+
+        // Read with another mapping setting, the same bytes must be read again.
+        try ws.directory.write("connectors/crm.yaml", "name: crm\nkind: csv-drop\npath: drops/crm\nmapping: generic\ndelimiter: comma\n")
+        try ws.drop("crm", "wednesday.csv", text)
+        let third = try ws.sync()
+        #expect(third.replayedFiles.isEmpty)
+        let thirdLog = try ws.log(run: third.runID).map { "\($0.recordRef) \($0.action) \($0.reason ?? "")" }
+        #expect(third.connectors["crm"]?.unchanged == 3, "\(thirdLog)")
+    }
+
     @Test func dryRunWritesNothing() throws {
         let ws = try Workspace(connectors: ["crm": "generic"])
         try ws.drop("crm", "a.csv", Self.generic + "1,a@acme.fr,A,B,Acme,,FR,,,,yes\n")

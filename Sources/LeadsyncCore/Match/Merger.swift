@@ -13,6 +13,9 @@ public struct Merger: Sendable {
         for (field, value) in record.fields.filled {
             let recency = (ranked.contains(field) ? "1|" : "0|") + record.recency
             if let current = lead.fields[field] {
+                // external_id names a record in one source system, not a fact about the person: the lead keeps
+                // the first one (every record's own id stays in provenance), so duplicates do not flip it.
+                if field == .external_id { continue }
                 if current == value {
                     // A newer record confirming the value becomes its source, so an older record with a
                     // different value, processed later, cannot win: the result must not depend on order.

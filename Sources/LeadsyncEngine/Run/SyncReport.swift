@@ -9,6 +9,8 @@ public struct SyncReport: Sendable, Encodable {
     public var failedFiles: [FailedFile] = []
     /// Connectors that could not run at all (missing directory, lock held by another run).
     public var connectorErrors: [String: String] = [:]
+    /// Files whose exact content had been synced before: their log was replayed instead of re-reading them.
+    public var replayedFiles: [String] = []
     public var balanced: Bool { connectors.values.allSatisfy(\.balanced) }
 
     public struct FailedFile: Sendable, Encodable {
@@ -18,7 +20,7 @@ public struct SyncReport: Sendable, Encodable {
         public var movedTo: String?
     }
 
-    enum CodingKeys: String, CodingKey { case run_id, dry_run, connectors, balanced, failed_files, connector_errors }
+    enum CodingKeys: String, CodingKey { case run_id, dry_run, connectors, balanced, failed_files, connector_errors, replayed_files }
     enum SummaryKeys: String, CodingKey {
         case received, created, updated, unchanged, merged, rejected, suppressed, qualified, disqualified, nurture, balanced
     }
@@ -40,6 +42,7 @@ public struct SyncReport: Sendable, Encodable {
         }
         try container.encode(failedFiles, forKey: .failed_files)
         try container.encode(connectorErrors, forKey: .connector_errors)
+        try container.encode(replayedFiles, forKey: .replayed_files)
     }
 
     public func json() -> String {
@@ -66,6 +69,10 @@ public struct SyncReport: Sendable, Encodable {
         for failed in failedFiles {
             lines.append("")
             lines.append("FAILED FILE \(failed.connector)/\(failed.file): \(failed.reason)" + (failed.movedTo.map { " → \($0)" } ?? ""))
+        }
+        if !replayedFiles.isEmpty {
+            lines.append("")
+            lines.append("already synced, log replayed without re-reading: \(replayedFiles.joined(separator: ", "))")
         }
         for (name, error) in connectorErrors.sorted(by: { $0.key < $1.key }) {
             lines.append("")

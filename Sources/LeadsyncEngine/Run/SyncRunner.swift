@@ -148,6 +148,26 @@ public final class SyncRunner {
             alreadyDone = saved?.recordsDone ?? 0
         }
 
+        // Exactly this content, read the same way, was synced in full before: replay its log, skip the reading.
+        let reading = readingFingerprint(connector)
+        if alreadyDone == 0 {
+            var replayed: ConnectorSummary?
+            try commit { tx in
+                replayed = try tx.replayUnchangedFile(connector: connector.name, name: file.name, checksum: checksum,
+                                                      reading: reading, runID: runID)
+                if let replayed, !options.dryRun {
+                    try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: replayed.received,
+                                          status: .done, reading: reading, runID: runID, now: now)
+                }
+            }
+            if let replayed {
+                summary.add(replayed)
+                report.replayedFiles.append("\(connector.name)/\(file.name)")
+                if !options.dryRun { try drop.complete(file) }
+                return
+            }
+        }
+
         func quarantine(_ reason: String) throws {
             var movedTo: String?
             if !options.dryRun {
@@ -187,11 +207,11 @@ public final class SyncRunner {
             try commit { tx in
                 if !records.isEmpty {
                     let outcome = try processor.process(records, view: try tx.prefetchedView(for: records))
-                    try tx.write(outcome, runID: runID, now: now)
+                    try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum)
                     summary.add(outcome.summary)
                 }
                 try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: recordsSeen,
-                                      status: final ? .done : .claimed, runID: runID, now: now)
+                                      status: final ? .done : .claimed, reading: reading, runID: runID, now: now)
             }
             committed = recordsSeen
             options.progress?.reading(connector: connector.name, file: file.name, records: recordsSeen,
@@ -205,5 +225,24 @@ public final class SyncRunner {
         // The final checkpoint says "done" before the file moves: a crash in between just moves it next time.
         try flush([], recordsSeen: committed, final: true)
         try drop.complete(file)
+    }
+
+    /// Everything that decides how a file's bytes become records: the mapping, encoding, delimiter and
+    /// normalisation defaults. A replay is only valid for a file read exactly the same way.
+    private func readingFingerprint(_ connector: ConnectorConfig) -> String {
+        var text = "\(connector.mapping)|\(connector.encoding?.rawValue ?? "auto")|\(connector.delimiter.map { String($0) } ?? "auto")"
+        let settings = configuration.main.normaliser
+        text += "|\(settings.defaultRegion)|\(settings.timeZone.identifier)|\(settings.freeMailDomains.sorted().joined(separator: ","))"
+        if let mapping = configuration.mappings[connector.mapping] {
+            for field in CanonicalField.allCases {
+                guard let rule = mapping.rules[field] else { continue }
+                text += "|\(field.rawValue)=\(rule.columns.joined(separator: "/")):\(rule.constant ?? ""):\(rule.dateFormat ?? ""):"
+                text += "\(rule.splitName?.rawValue ?? ""):\(rule.defaultValue ?? ""):"
+                text += rule.valueMap.sorted { $0.key < $1.key }.map { "\($0.key)>\($0.value)" }.joined(separator: ",")
+            }
+        }
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return String(hash, radix: 16)
     }
 }
