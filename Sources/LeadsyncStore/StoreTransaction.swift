@@ -139,14 +139,23 @@ public struct StoreTransaction: PipelineView {
     /// another mapping, an incomplete log, or a lead gone since) and the file must be read normally.
     public func replayUnchangedFile(connector: String, name: String, checksum: String, reading: String,
                                     runID: String) throws -> ConnectorSummary? {
-        guard let records = try Int.fetchOne(db, sql: "SELECT records FROM synced_contents WHERE connector = ? AND checksum = ? AND reading = ?",
-                                             arguments: [connector, checksum, reading]), records > 0 else { return nil }
-        // The latest entry per line of that content, whichever run and file name it came under.
-        let latest = """
-            SELECT MAX(id) FROM reconciliation WHERE connector = :connector AND file_checksum = :checksum
-            GROUP BY substr(record_ref, instr(record_ref, '#'))
-            """
-        let arguments: StatementArguments = ["connector": connector, "checksum": checksum, "runID": runID, "prefix": name]
+        guard let synced = try Row.fetchOne(db, sql: "SELECT records, run_id FROM synced_contents WHERE connector = ? AND checksum = ? AND reading = ?",
+                                            arguments: [connector, checksum, reading]) else { return nil }
+        let records: Int = synced["records"], lastRun: String = synced["run_id"]
+        guard records > 0 else { return nil }
+        let arguments: StatementArguments = ["connector": connector, "checksum": checksum, "runID": runID, "prefix": name, "lastRun": lastRun]
+        // Usually the run that completed the content logged all of it; after a crash and resume the log is
+        // spread over runs, and the latest entry per line is taken instead.
+        let wholeInLastRun = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM reconciliation WHERE run_id = :lastRun AND connector = :connector AND file_checksum = :checksum
+            """, arguments: arguments) == records
+        let latest = wholeInLastRun
+            ? "SELECT id FROM reconciliation WHERE run_id = :lastRun AND connector = :connector AND file_checksum = :checksum"
+            : """
+              SELECT MAX(id) FROM reconciliation WHERE connector = :connector AND file_checksum = :checksum
+              GROUP BY substr(record_ref, instr(record_ref, '#'))
+              """
+
         let row = try Row.fetchOne(db, sql: """
             SELECT COUNT(*) AS n, SUM(r.lead_id IS NOT NULL AND l.id IS NULL) AS gone
             FROM reconciliation r LEFT JOIN leads l ON l.id = r.lead_id WHERE r.id IN (\(latest))
