@@ -124,5 +124,13 @@ import LeadsyncTesting
         #expect(Set(log.map(\.recordRef)).count == 3000, "each record is in the log exactly once")
         #expect(log.map(\.action).sorted() == (try reference.log()).map(\.action).sorted())
         #expect(try interrupted.files("gen", in: "done") == ["leads.csv"])
+
+        // The same content dropped again replays the log spread over the killed and the resumed run.
+        try FileManager.default.copyItem(at: source, to: interrupted.directory.path("drops/gen/again.csv"))
+        let again = try interrupted.sync()
+        #expect(again.replayedFiles == ["gen/again.csv"])
+        let summary = try #require(again.connectors["gen"])
+        #expect(summary.received == 3000 && summary.balanced && summary.created == 0 && summary.merged == 0)
+        #expect(Set(try interrupted.log(run: again.runID).map(\.recordRef)).count == 3000)
     }
 }
