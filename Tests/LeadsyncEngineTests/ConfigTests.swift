@@ -21,8 +21,9 @@ import LeadsyncTesting
 
     @Test func theShippedConfigurationIsValid() throws {
         let configuration = try Configuration.load(file: Workspace.repositoryRoot.appendingPathComponent("leadsync.yaml").path)
-        #expect(Set(configuration.connectors.map(\.name)) == ["hubspot", "mailchimp", "meta-lead-ads", "salesforce"])
-        #expect(Set(configuration.mappings.keys) == ["hubspot-contacts", "mailchimp-audience", "meta-lead-ads", "salesforce-leads", "generic"])
+        #expect(Set(configuration.connectors.map(\.name)) == ["hubspot", "mailchimp", "meta-lead-ads", "salesforce", "pardot"])
+        #expect(Set(configuration.mappings.keys) == ["hubspot-contacts", "mailchimp-audience", "meta-lead-ads", "salesforce-leads", "generic",
+                                                     "pardot-prospects", "adf", "xcard", "generic-xml"])
         #expect(configuration.rules.scoring.count >= 8)
     }
 
@@ -34,7 +35,7 @@ import LeadsyncTesting
 
     @Test func unknownMappingNamesTheAvailableOnes() throws {
         let ws = try Workspace(connectors: ["crm": "no-such-mapping"])
-        expectConfigError(ws, file: "connectors/crm.yaml", key: "mapping", mentions: "available: generic")
+        expectConfigError(ws, file: "connectors/crm.yaml", key: "mapping", mentions: "available: adf, generic")
     }
 
     @Test func unknownConnectorKind() throws {
@@ -79,6 +80,12 @@ import LeadsyncTesting
         text = text.replacingOccurrences(of: "mappings_dir: \(Workspace.repositoryRoot.appendingPathComponent("mappings").path)", with: "mappings_dir: mappings")
         try ws.directory.write("leadsync.yaml", text)
         expectConfigError(ws, file: "mappings/x.yaml", key: "fields", mentions: "email, phone or mobile")
+    }
+
+    @Test func xmlDropNeedsARecordPath() throws {
+        let ws = try Workspace(connectors: ["feed": "generic"])
+        try ws.directory.write("connectors/feed.yaml", "name: feed\nkind: xml-drop\npath: drops/feed\nmapping: generic\n")
+        expectConfigError(ws, file: "connectors/feed.yaml", key: "record_path", mentions: "element path of one record")
     }
 
     @Test func configLookupOrder() throws {

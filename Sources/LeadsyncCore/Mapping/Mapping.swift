@@ -25,8 +25,25 @@ public struct FieldRule: Sendable, Equatable {
 public struct Mapping: Sendable {
     public var name: String
     public var rules: [CanonicalField: FieldRule]
+    /// For XML layouts: the element path of one record from the root (`rsp/result/prospect`).
+    public var recordPath: String?
+    /// For XML layouts: an element whose presence means the document is an error response (its text says why).
+    public var errorPath: String?
 
-    public init(name: String, rules: [CanonicalField: FieldRule]) { self.name = name; self.rules = rules }
+    public init(name: String, rules: [CanonicalField: FieldRule], recordPath: String? = nil, errorPath: String? = nil) {
+        self.name = name; self.rules = rules; self.recordPath = recordPath; self.errorPath = errorPath
+    }
+
+    /// Applies the mapping to a record whose values come by key (XML elements) rather than by column position.
+    /// Keys are matched as leniently as CSV headers; unclaimed keys go to `extra`, except attribute-qualified
+    /// duplicates (`phone[type=voice]`) of keys that are kept anyway.
+    public func apply(keyed fields: [String: String]) -> MappedRecord {
+        let header = Array(fields.keys).sorted()
+        let bound = bind(header: header)
+        var mapped = bound.apply(header.map { fields[$0]! })
+        mapped.extra = mapped.extra.filter { !$0.key.contains("[") }
+        return mapped
+    }
 
     /// Header names compared leniently: case, surrounding spaces, BOM and quotes do not matter.
     public static func headerKey(_ name: String) -> String {

@@ -89,9 +89,11 @@ public struct ConnectorConfig: Sendable {
     public var failedDirectory: String
     public var priorityFields: Set<CanonicalField>
     public var settleSeconds: Double?
+    /// xml-drop: the element path of one record, overriding the mapping's.
+    public var recordPath: String?
 
-    static let keys = ["name", "kind", "path", "mapping", "encoding", "delimiter", "archive", "priority_fields", "settle_seconds"]
-    public static let kinds = ["csv-drop"]
+    static let keys = ["name", "kind", "path", "mapping", "encoding", "delimiter", "archive", "priority_fields", "settle_seconds", "record_path"]
+    public static let kinds = ["csv-drop", "xml-drop"]
 
     static func load(file: String, base: URL) throws -> ConnectorConfig {
         let root = try ConfigNode.load(file: file)
@@ -140,6 +142,6 @@ public struct ConnectorConfig: Sendable {
             path: path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path).standardizedFileURL,
             mapping: try root.requiredString("mapping"), encoding: encoding, delimiter: delimiter,
             doneDirectory: done, failedDirectory: failed, priorityFields: priority,
-            settleSeconds: try root.double("settle_seconds"))
+            settleSeconds: try root.double("settle_seconds"), recordPath: try root.string("record_path"))
     }
 }

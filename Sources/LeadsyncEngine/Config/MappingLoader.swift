@@ -7,7 +7,7 @@ enum MappingLoader {
 
     static func load(file: String) throws -> Mapping {
         let root = try ConfigNode.load(file: file)
-        try root.onlyKeys(["name", "description", "fields"])
+        try root.onlyKeys(["name", "description", "fields", "record_path", "error_path"])
         let name = try root.requiredString("name")
         guard let fields = root.child("fields"), fields.node.mapping != nil else {
             throw root.error("missing 'fields': a mapping of canonical field → source column", key: "fields")
@@ -45,7 +45,7 @@ enum MappingLoader {
         guard rules[.email] != nil || rules[.phone] != nil || rules[.mobile] != nil else {
             throw fields.error("map at least one of email, phone or mobile: without them no record can identify a person")
         }
-        return Mapping(name: name, rules: rules)
+        return Mapping(name: name, rules: rules, recordPath: try root.string("record_path"), errorPath: try root.string("error_path"))
     }
 }
 

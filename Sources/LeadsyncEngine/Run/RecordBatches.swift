@@ -9,51 +9,90 @@ struct RecordBatch {
     var recordsSeen: Int
 }
 
-/// Reads a CSV file and turns rows into mapped, normalised records (or rejections), batch by batch.
-/// Owned by one thread at a time: created by the runner, then handed whole to the reader thread.
-final class RecordBatches: @unchecked Sendable {
+/// Reads a file's records in batches, already mapped and normalised (or rejected with a reason).
+protocol RecordBatches: AnyObject {
+    /// The next batch, or nil at the end of the file.
+    func next() throws -> RecordBatch?
+}
+
+/// Turns rows or elements into records: shared by the CSV and XML readers.
+struct RecordShaper {
+    let normaliser: Normaliser
+    let connector: String
+    let fileName: String
+    let fileTime: String
+
+    func shape(_ mapped: MappedRecord, line: Int) -> IncomingRecord {
+        let ref = RecordRef(connector: connector, source: fileName, line: line)
+        switch normaliser.normalise(mapped, ref: ref, fallbackTime: fileTime, sequence: Int64(line)) {
+        case .success(let record): return .normalised(record)
+        case .failure(let rejection): return .rejected(ref, externalID: mapped.raw[.external_id], reason: rejection.reason)
+        }
+    }
+
+    func reject(line: Int, _ reason: String) -> IncomingRecord {
+        .rejected(RecordRef(connector: connector, source: fileName, line: line), externalID: nil, reason: reason)
+    }
+}
+
+/// CSV rows → records. Owned by one thread at a time: created by the runner, then handed to the reader thread.
+final class CSVRecordBatches: RecordBatches, @unchecked Sendable {
     private var reader: CSVReader<PrefixedSource>
     private let mapping: BoundMapping
-    private let normaliser: Normaliser
-    private let connector: String
-    private let fileName: String
-    private let fileTime: String
+    private let shaper: RecordShaper
     private let batchSize: Int
     private let skip: Int
     private var recordsSeen = 0
 
     /// - Parameter skip: records already committed before a crash; read but not returned.
-    init(reader: CSVReader<PrefixedSource>, mapping: BoundMapping, normaliser: Normaliser, connector: String,
-         fileName: String, fileTime: String, batchSize: Int, skip: Int) {
-        self.reader = reader; self.mapping = mapping; self.normaliser = normaliser; self.connector = connector
-        self.fileName = fileName; self.fileTime = fileTime; self.batchSize = batchSize; self.skip = skip
+    init(reader: CSVReader<PrefixedSource>, mapping: BoundMapping, shaper: RecordShaper, batchSize: Int, skip: Int) {
+        self.reader = reader; self.mapping = mapping; self.shaper = shaper; self.batchSize = batchSize; self.skip = skip
     }
 
-    /// The next batch, or nil at the end of the file.
     func next() throws -> RecordBatch? {
         var batch: [IncomingRecord] = []
         batch.reserveCapacity(batchSize)
         while batch.count < batchSize, let row = try reader.next() {
             recordsSeen += 1
             if recordsSeen <= skip { continue }
-            let ref = RecordRef(connector: connector, source: fileName, line: row.line)
             if let defect = row.defect {
-                batch.append(.rejected(ref, externalID: nil, reason: defect))
+                batch.append(shaper.reject(line: row.line, defect))
             } else if row.fields.count != mapping.columnCount {
-                batch.append(.rejected(ref, externalID: nil, reason: "expected \(mapping.columnCount) columns as in the header, found \(row.fields.count)"))
+                batch.append(shaper.reject(line: row.line, "expected \(mapping.columnCount) columns as in the header, found \(row.fields.count)"))
             } else {
-                let mapped = mapping.apply(row.fields)
-                switch normaliser.normalise(mapped, ref: ref, fallbackTime: fileTime, sequence: Int64(row.line)) {
-                case .success(let record): batch.append(.normalised(record))
-                case .failure(let rejection): batch.append(.rejected(ref, externalID: mapped.raw[.external_id], reason: rejection.reason))
-                }
+                batch.append(shaper.shape(mapping.apply(row.fields), line: row.line))
             }
         }
         return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen)
     }
 }
 
-/// Runs `RecordBatches` on a dedicated thread, a batch or two ahead of the store writer, so reading and
+/// XML record elements → records.
+final class XMLRecordBatches: RecordBatches, @unchecked Sendable {
+    private let reader: XMLRecordReader
+    private let mapping: Mapping
+    private let shaper: RecordShaper
+    private let batchSize: Int
+    private let skip: Int
+    private var recordsSeen = 0
+
+    init(reader: XMLRecordReader, mapping: Mapping, shaper: RecordShaper, batchSize: Int, skip: Int) {
+        self.reader = reader; self.mapping = mapping; self.shaper = shaper; self.batchSize = batchSize; self.skip = skip
+    }
+
+    func next() throws -> RecordBatch? {
+        var batch: [IncomingRecord] = []
+        batch.reserveCapacity(batchSize)
+        while batch.count < batchSize, let element = try reader.next() {
+            recordsSeen += 1
+            if recordsSeen <= skip { continue }
+            batch.append(shaper.shape(mapping.apply(keyed: element.fields), line: element.line))
+        }
+        return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen)
+    }
+}
+
+/// Runs a `RecordBatches` on a dedicated thread, a batch or two ahead of the store writer, so reading and
 /// normalising (about a third of the work) overlap with matching and writing on a 2-core machine.
 /// A plain thread rather than a Task: the work is blocking CPU and file I/O, which must stay off Swift's
 /// cooperative pool.
@@ -65,8 +104,9 @@ final class BackgroundBatches: @unchecked Sendable {
     private var cancelled = false
     private let depth = 2
 
-    init(_ source: RecordBatches) {
+    init(_ source: any RecordBatches & Sendable) {
         let thread = Thread { [self] in
+            defer { condition.lock(); finished = true; condition.broadcast(); condition.unlock() }
             do {
                 while let batch = try source.next() {
                     condition.lock()
@@ -79,7 +119,6 @@ final class BackgroundBatches: @unchecked Sendable {
             } catch {
                 condition.lock(); failure = error; condition.unlock()
             }
-            condition.lock(); finished = true; condition.broadcast(); condition.unlock()
         }
         thread.name = "leadsync-reader"
         thread.start()
@@ -99,8 +138,13 @@ final class BackgroundBatches: @unchecked Sendable {
         return nil
     }
 
-    /// Stops the reader thread early (the writer failed); it exits at its next hand-over.
+    /// Stops the reader thread (the writer is done or failed) and waits for it, so the file it reads can be
+    /// closed safely afterwards.
     func cancel() {
-        condition.lock(); cancelled = true; condition.broadcast(); condition.unlock()
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
     }
 }

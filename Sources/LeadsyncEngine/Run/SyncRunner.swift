@@ -178,27 +178,46 @@ public final class SyncRunner {
             report.failedFiles.append(.init(connector: connector.name, file: file.name, reason: reason, movedTo: movedTo))
         }
 
-        var source = try FileByteSource(path: file.url.path)
-        defer { source.close() }
-        let csv: CSVFile
-        do {
-            csv = try CSVFile.open(source: source, encoding: connector.encoding, delimiter: connector.delimiter)
-        } catch let error as CSVFile.OpenError {
-            return try quarantine("\(error)")
-        }
-        let mapping = configuration.mappings[connector.mapping]!.bind(header: csv.header)
-        guard mapping.canIdentify else {
-            return try quarantine("the header has none of the columns mapping '\(connector.mapping)' reads email, phone or mobile from; found columns: \(csv.header.prefix(20).joined(separator: ", "))")
-        }
-
         let normaliser = Normaliser(settings: configuration.main.normaliser)
         var priorities: [String: Set<CanonicalField>] = [:]
         for c in configuration.connectors where !c.priorityFields.isEmpty { priorities[c.name] = c.priorityFields }
         let processor = BatchProcessor(qualifier: Qualifier(rules: configuration.rules), merger: Merger(priorities: priorities),
                                        freeMailDomains: configuration.main.normaliser.freeMailDomains, now: now)
-        let batches = BackgroundBatches(RecordBatches(
-            reader: csv.reader, mapping: mapping, normaliser: normaliser, connector: connector.name, fileName: file.name,
-            fileTime: ISO8601DateFormatter().string(from: file.modified), batchSize: configuration.main.batchSize, skip: alreadyDone))
+        let shaper = RecordShaper(normaliser: normaliser, connector: connector.name, fileName: file.name,
+                                  fileTime: ISO8601DateFormatter().string(from: file.modified))
+        let mappingSpec = configuration.mappings[connector.mapping]!
+        var source = try FileByteSource(path: file.url.path)
+        defer { source.close() }
+        let records: any RecordBatches & Sendable
+        switch connector.kind {
+        case "xml-drop":
+            let recordPath = connector.recordPath ?? mappingSpec.recordPath ?? ""
+            // A document is taken whole or not at all: it is checked to the end before any record commits.
+            do {
+                var check = try FileByteSource(path: file.url.path)
+                defer { check.close() }
+                _ = try XMLRecordReader.validate(source: check, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath)
+            } catch let error as XMLDocumentError {
+                return try quarantine("\(error)")
+            }
+            records = XMLRecordBatches(reader: try XMLRecordReader(source: source, name: file.name, recordPath: recordPath,
+                                                                   errorPath: mappingSpec.errorPath),
+                                       mapping: mappingSpec, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
+        default:
+            let csv: CSVFile
+            do {
+                csv = try CSVFile.open(source: source, encoding: connector.encoding, delimiter: connector.delimiter)
+            } catch let error as CSVFile.OpenError {
+                return try quarantine("\(error)")
+            }
+            let mapping = mappingSpec.bind(header: csv.header)
+            guard mapping.canIdentify else {
+                return try quarantine("the header has none of the columns mapping '\(connector.mapping)' reads email, phone or mobile from; found columns: \(csv.header.prefix(20).joined(separator: ", "))")
+            }
+            records = CSVRecordBatches(reader: csv.reader, mapping: mapping, shaper: shaper,
+                                       batchSize: configuration.main.batchSize, skip: alreadyDone)
+        }
+        let batches = BackgroundBatches(records)
         defer { batches.cancel() }
         let started = Date()
         var committed = alreadyDone

@@ -1,0 +1,190 @@
+import CLibXML2
+import Foundation
+
+/// One record element of an XML document, flattened to keys a mapping can name.
+///
+/// Keys are element paths relative to the record (`first_name`, `customer/contact/email`), with a variant per
+/// attribute (`customer/contact/name[part=first]`, `phone[type=voice]`), attributes themselves
+/// (`phone/@type`, `@status` on the record element), and local names only (namespace prefixes dropped, so
+/// xCard's `vc:email/vc:text` is `email/text`). A repeated element keeps its first value.
+public struct XMLRecord: Sendable {
+    public var fields: [String: String]
+    /// Line where the record element starts.
+    public var line: Int
+}
+
+/// Why a document was refused: a hostile DOCTYPE, a malformed document, too deep a tree. Carries line and
+/// column when libxml2 gives them.
+public struct XMLDocumentError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var line: Int?
+    public var column: Int?
+    public var description: String {
+        var text = message
+        if let line { text += " (line \(line)" + (column.map { ", column \($0)" } ?? "") + ")" }
+        return text
+    }
+}
+
+/// A streaming XML record reader over libxml2's xmlTextReader: memory holds one record, whatever the size
+/// of the document. Foundation's XMLParser is not used: on Linux it always substitutes entities and recovers
+/// from malformed input, both unsafe for documents from outside.
+///
+/// Safety: no network, no DTD loading, no entity substitution, no huge mode (see `lsync_xml_safe_options`);
+/// a DOCTYPE that declares entities, and any entity reference, refuse the document.
+public final class XMLRecordReader {
+    private let reader: xmlTextReaderPtr
+    private let input: InputBox
+    private let errors = ErrorBox()
+    private let recordPath: [String]
+    private let maxDepth: Int
+    private var path: [String] = []
+    /// Set when the document is an error envelope (Pardot's `<rsp stat="fail">`): its message.
+    private let errorPath: [String]?
+
+    public init(source: any ByteSource, name: String, recordPath: String, errorPath: String? = nil, maxDepth: Int = 256) throws {
+        self.recordPath = recordPath.split(separator: "/").map(String.init)
+        self.errorPath = errorPath.map { $0.split(separator: "/").map(String.init) }
+        self.maxDepth = maxDepth
+        input = InputBox(source: source)
+        let context = Unmanaged.passUnretained(input).toOpaque()
+        guard let reader = xmlReaderForIO({ context, buffer, length in
+            guard let context, let buffer else { return -1 }
+            return Unmanaged<InputBox>.fromOpaque(context).takeUnretainedValue().read(into: buffer, length: Int(length))
+        }, nil, context, name, nil, lsync_xml_safe_options()) else {
+            throw XMLDocumentError(message: "libxml2 could not create a reader")
+        }
+        self.reader = reader
+        xmlTextReaderSetStructuredErrorHandler(reader, { context, error in
+            guard let context, let error else { return }
+            let box = Unmanaged<ErrorBox>.fromOpaque(context).takeUnretainedValue()
+            guard box.first == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+            let message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "malformed XML"
+            box.first = XMLDocumentError(message: "malformed XML: \(message)", line: Int(error.pointee.line),
+                                         column: error.pointee.int2 > 0 ? Int(error.pointee.int2) : nil)
+        }, Unmanaged.passUnretained(errors).toOpaque())
+    }
+
+    deinit { xmlFreeTextReader(reader) }
+
+    /// The next record, or nil at the end of the document. Throws for a refused or malformed document.
+    public func next() throws -> XMLRecord? {
+        var record: [String: String]?
+        var recordDepth = 0
+        var recordLine = 0
+        var text = ""
+        var errorText: String?
+        while true {
+            let status = xmlTextReaderRead(reader)
+            if status == 0 { break }
+            if status < 0 || errors.first != nil { throw errors.first ?? XMLDocumentError(message: "malformed XML", line: Int(xmlTextReaderGetParserLineNumber(reader))) }
+            let type = xmlTextReaderNodeType(reader)
+            switch type {
+            case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
+                if lsync_xml_dtd_declares_entities(xmlTextReaderCurrentNode(reader)) != 0 {
+                    throw XMLDocumentError(message: "the DOCTYPE declares entities, which leadsync refuses (entity expansion and external entities are attack vectors); remove the DOCTYPE", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+                }
+            case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue):
+                throw XMLDocumentError(message: "entity reference &\(localName());: entities are refused", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+            case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+                let name = localName()
+                path.append(name)
+                guard path.count <= maxDepth else {
+                    throw XMLDocumentError(message: "elements nested deeper than \(maxDepth) levels", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+                }
+                let empty = xmlTextReaderIsEmptyElement(reader) == 1
+                if record == nil, path == recordPath {
+                    record = [:]
+                    recordDepth = path.count
+                    recordLine = Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader)))
+                }
+                if record != nil { addAttributes(to: &record!, relative: Array(path.dropFirst(recordDepth))) }
+                text = ""
+                if empty {
+                    if record != nil, path.count == recordDepth {
+                        path.removeLast()
+                        return XMLRecord(fields: record!, line: recordLine)
+                    }
+                    path.removeLast()
+                }
+            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
+                 Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
+                if let value = xmlTextReaderConstValue(reader) { text += String(cString: value) }
+            case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+                defer { path.removeLast(); text = "" }
+                if let errorPath, path == errorPath { errorText = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+                guard record != nil else { continue }
+                if path.count == recordDepth {
+                    let done = record!
+                    return XMLRecord(fields: done, line: recordLine)
+                }
+                let key = path.dropFirst(recordDepth).joined(separator: "/")
+                let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !value.isEmpty {
+                    if record![key] == nil { record![key] = value }
+                    for qualified in pendingQualifiers[key] ?? [] where record![qualified] == nil { record![qualified] = value }
+                }
+                pendingQualifiers[key] = nil
+            default:
+                continue
+            }
+        }
+        if let errorText { throw XMLDocumentError(message: "the source answered with an error: \(errorText.isEmpty ? "(no message)" : errorText)") }
+        return nil
+    }
+
+    /// Attribute-qualified keys of the element being read, filled when its text ends.
+    private var pendingQualifiers: [String: [String]] = [:]
+
+    private func addAttributes(to record: inout [String: String], relative: [String]) {
+        guard xmlTextReaderHasAttributes(reader) == 1 else { return }
+        let key = relative.joined(separator: "/")
+        var qualifiers: [String] = []
+        while xmlTextReaderMoveToNextAttribute(reader) == 1 {
+            let name = localName()
+            if name == "xmlns" || xmlTextReaderConstPrefix(reader).map({ String(cString: $0) }) == "xmlns" { continue }
+            let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
+            let attributeKey = key.isEmpty ? "@\(name)" : "\(key)/@\(name)"
+            if record[attributeKey] == nil { record[attributeKey] = value }
+            if !key.isEmpty { qualifiers.append("\(key)[\(name)=\(value)]") }
+        }
+        xmlTextReaderMoveToElement(reader)
+        if !qualifiers.isEmpty { pendingQualifiers[key] = qualifiers }
+    }
+
+    private func localName() -> String {
+        xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
+    }
+
+    /// Reads the whole document without keeping records: a malformed or hostile document is refused before
+    /// anything from it is committed. Returns the number of records.
+    public static func validate(source: any ByteSource, name: String, recordPath: String, errorPath: String?) throws -> Int {
+        let reader = try XMLRecordReader(source: source, name: name, recordPath: recordPath, errorPath: errorPath)
+        var count = 0
+        while try reader.next() != nil { count += 1 }
+        return count
+    }
+}
+
+/// Bridges libxml2's pull callback to a `ByteSource`.
+private final class InputBox {
+    var source: any ByteSource
+    var pending: [UInt8] = []
+    init(source: any ByteSource) { self.source = source }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, length: Int) -> Int32 {
+        do {
+            if pending.isEmpty { _ = try source.read(into: &pending, max: 64 * 1024) }
+            let n = min(length, pending.count)
+            pending.withUnsafeBytes { raw in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress!, byteCount: n)
+            }
+            pending.removeFirst(n)
+            return Int32(n)
+        } catch {
+            return -1
+        }
+    }
+}
+
+private final class ErrorBox { var first: XMLDocumentError? }

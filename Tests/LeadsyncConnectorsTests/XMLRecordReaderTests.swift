@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import LeadsyncConnectors
+import LeadsyncTesting
+
+@Suite struct XMLRecordReaderTests {
+    func records(_ xml: String, path: String, errorPath: String? = nil) throws -> [XMLRecord] {
+        let reader = try XMLRecordReader(source: MemoryByteSource(Array(xml.utf8)), name: "test.xml", recordPath: path, errorPath: errorPath)
+        var out: [XMLRecord] = []
+        while let record = try reader.next() { out.append(record) }
+        return out
+    }
+
+    @Test func flattensRecordsWithAttributesAndNamespaces() throws {
+        let xml = """
+            <?adf version="1.0"?>
+            <adf>
+              <prospect status="new">
+                <requestdate>2026-11-20T10:00:00+01:00</requestdate>
+                <customer><contact>
+                  <name part="first">Jérôme</name><name part="last">Cœur</name>
+                  <phone type="voice">01 45 67 89 00</phone><phone type="cellphone">06 12 34 56 78</phone>
+                </contact></customer>
+              </prospect>
+              <prospect status="resend"><customer><contact><email>a@b.fr</email></contact></customer></prospect>
+            </adf>
+            """
+        let result = try records(xml, path: "adf/prospect")
+        #expect(result.count == 2)
+        #expect(result[0].fields["@status"] == "new")
+        #expect(result[0].fields["customer/contact/name[part=first]"] == "Jérôme")
+        #expect(result[0].fields["customer/contact/name[part=last]"] == "Cœur")
+        #expect(result[0].fields["customer/contact/phone[type=cellphone]"] == "06 12 34 56 78")
+        #expect(result[0].fields["customer/contact/phone"] == "01 45 67 89 00", "a repeated element keeps its first value")
+        #expect(result[0].line == 3)
+        #expect(result[1].fields["customer/contact/email"] == "a@b.fr")
+
+        let xcard = """
+            <vc:vcards xmlns:vc="urn:ietf:params:xml:ns:vcard-4.0"><vc:vcard>
+              <vc:n><vc:surname>Müller</vc:surname><vc:given>Lukas</vc:given></vc:n>
+              <vc:tel><vc:uri>tel:+49-30-12345678</vc:uri></vc:tel>
+            </vc:vcard></vc:vcards>
+            """
+        let card = try #require(try records(xcard, path: "vcards/vcard").first)
+        #expect(card.fields["n/surname"] == "Müller" && card.fields["tel/uri"] == "tel:+49-30-12345678")
+    }
+
+    @Test func malformedDocumentsGiveLineAndColumn() {
+        do {
+            _ = try records("<leads>\n<lead><email>a@b.fr</email></lead>\n<lead><email>c@d.fr</lead>\n</leads>", path: "leads/lead")
+            Issue.record("a malformed document must be refused")
+        } catch let error as XMLDocumentError {
+            #expect(error.line == 3, "\(error)")
+            #expect(error.column != nil)
+            #expect(error.description.contains("malformed XML"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        #expect(throws: XMLDocumentError.self) { try records("<leads><lead a=unquoted/></leads>", path: "leads/lead") }
+        #expect(throws: XMLDocumentError.self) { try records("<leads><lead>\u{FFFE}</lead>", path: "leads/lead") }
+    }
+
+    @Test func errorEnvelopeFailsWithItsMessage() {
+        do {
+            _ = try records(#"<rsp stat="fail" version="1.0"><err code="15">Login failed</err></rsp>"#, path: "rsp/result/prospect", errorPath: "rsp/err")
+            Issue.record("an error envelope must not read as zero leads")
+        } catch let error as XMLDocumentError {
+            #expect(error.message.contains("Login failed"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    /// defusedxml's payloads (../shared/corpus/xml-attacks): each is refused with a clear error or parsed
+    /// without expansion, network or file access, and quickly.
+    @Test(arguments: ["cyclic.xml", "dtd.xml", "dtd_element.xml", "external.xml", "external_file.xml", "quadratic.xml",
+                      "simple-ns.xml", "simple.xml", "xmlbomb.xml", "xmlbomb2.xml"])
+    func attackPayloads(_ name: String) throws {
+        let url = Workspace.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/xml-attacks/\(name)")
+        let bytes = Array(try Data(contentsOf: url))
+        let started = Date()
+        var outcome = ""
+        do {
+            // Every element counts as a record, so any expanded text would be seen.
+            let reader = try XMLRecordReader(source: MemoryByteSource(bytes), name: name, recordPath: "root")
+            var texts: [String] = []
+            while let record = try reader.next() { texts += record.fields.values }
+            outcome = "parsed: \(texts)"
+            #expect(!texts.joined().contains("root:"), "no local file was read")
+            #expect(texts.joined().count < 10_000, "nothing was expanded")
+        } catch let error as XMLDocumentError {
+            outcome = "refused: \(error)"
+            #expect(!error.message.isEmpty)
+        }
+        #expect(Date().timeIntervalSince(started) < 1, "\(name) took too long")
+        if ["xmlbomb.xml", "xmlbomb2.xml", "quadratic.xml", "cyclic.xml", "external.xml", "external_file.xml"].contains(name) {
+            #expect(outcome.hasPrefix("refused"), "\(name): \(outcome)")
+        }
+        if ["simple.xml", "simple-ns.xml"].contains(name) { #expect(outcome.hasPrefix("parsed"), "\(name): \(outcome)") }
+    }
+}
