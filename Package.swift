@@ -16,6 +16,7 @@ let package = Package(
     ],
     targets: [
         // C shims over system libraries.
+        .systemLibrary(name: "CCurl", path: "Sources/CShims/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibXML2", path: "Sources/CShims/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CPSL", path: "Sources/CShims/CPSL", pkgConfig: "libpsl", providers: [.apt(["libpsl-dev"])]),
         .target(
@@ -27,8 +28,8 @@ let package = Package(
 
         // Pure core: model, normalisation, mapping, matching keys, rules, reconciliation types. No I/O.
         .target(name: "LeadsyncCore", dependencies: ["CPSL", "CPhoneNumber"]),
-        // Sources: CSV and XML parsing, and the drop-directory protocol.
-        .target(name: "LeadsyncConnectors", dependencies: ["LeadsyncCore", "CLibXML2"]),
+        // Sources: CSV and XML parsing, the drop-directory protocol, HTTP feeds (libcurl).
+        .target(name: "LeadsyncConnectors", dependencies: ["LeadsyncCore", "CLibXML2", "CCurl"]),
         // The pipeline store (SQLite through GRDB).
         .target(name: "LeadsyncStore", dependencies: ["LeadsyncCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // Configuration loading and one-shot runs.

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""A scripted HTTP(S) server on 127.0.0.1 for leadsync's feed tests. Prints its port, then serves until killed.
+
+usage: feed_server.py [--tls CERT KEY]
+Each path is one behaviour (see `routes`); GET /requests lists what was asked, POST-free, loopback only.
+"""
+import gzip, http.server, json, socketserver, ssl, sys, threading, time, urllib.parse
+
+counters = {}
+log = []
+lock = threading.Lock()
+
+def prospect(i):
+    return (f"<prospect><id>{i}</id><first_name>Pré{i}</first_name><last_name>Nom{i}</last_name>"
+            f"<email>prospect{i}@entreprise-{i}.fr</email><company>Entreprise {i} SAS</company>"
+            f"<phone>01 45 67 {i // 100 % 100:02d} {i % 100:02d}</phone><country>France</country>"
+            f"<employees>{50 + i}</employees><grade>A</grade><created_at>2026-11-0{1 + i % 9} 10:00:00</created_at></prospect>")
+
+def pardot_page(start, count, total):
+    items = "".join(prospect(i) for i in range(start, min(start + count, total)))
+    return f'<?xml version="1.0" encoding="UTF-8"?><rsp stat="ok" version="1.0"><result><total_results>{total}</total_results>{items}</result></rsp>'
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args): pass
+
+    def send(self, status, body=b"", headers=None):
+        self.send_response(status)
+        for k, v in (headers or {}).items(): self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        url = urllib.parse.urlparse(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        with lock:
+            counters[url.path] = counters.get(url.path, 0) + 1
+            n = counters[url.path]
+            log.append({"path": url.path, "query": q, "headers": {k.lower(): v for k, v in self.headers.items()}})
+        xml = {"Content-Type": "application/xml"}
+        p = url.path
+        if p == "/requests":
+            return self.send(200, json.dumps(log).encode(), {"Content-Type": "application/json"})
+        if p == "/pardot":  # page/offset pagination: ?offset=N&limit=M, empty page at the end
+            total = int(q.get("total", "5")); offset = int(q.get("offset", "0")); limit = int(q.get("limit", "2"))
+            return self.send(200, pardot_page(offset, limit, total).encode(), xml)
+        if p == "/linked":  # next-page link inside the document
+            page = int(q.get("page", "1"))
+            nxt = f"<next_page_url>http://{self.headers['Host']}/linked?page={page + 1}</next_page_url>" if page < 3 else ""
+            body = pardot_page((page - 1) * 2, 2, 6).replace("<result>", f"<result>{nxt}")
+            return self.send(200, body.encode(), xml)
+        if p == "/etag":
+            if self.headers.get("If-None-Match") == '"v1"':
+                return self.send(304, b"", {"ETag": '"v1"'})
+            return self.send(200, pardot_page(0, 3, 3).encode(), {**xml, "ETag": '"v1"', "Last-Modified": "Wed, 25 Nov 2026 10:00:00 GMT"})
+        if p == "/flaky429":
+            if n == 1: return self.send(429, b"slow down", {"Retry-After": "1"})
+            return self.send(200, pardot_page(0, 2, 2).encode(), xml)
+        if p == "/flaky500":
+            if n <= 3: return self.send(500, b"oops")
+            return self.send(200, pardot_page(0, 2, 2).encode(), xml)
+        if p == "/auth":
+            if self.headers.get("Authorization") != "Bearer s3cr3t-t0ken": return self.send(401, b"unauthorized")
+            return self.send(200, pardot_page(0, 2, 2).encode(), xml)
+        if p == "/apikey":
+            if q.get("api_key") != "k3y-in-query": return self.send(403, b"forbidden")
+            return self.send(200, pardot_page(0, 1, 1).encode(), xml)
+        if p == "/truncated":  # announces more than it sends, then closes: only the first call
+            if n == 1:
+                body = pardot_page(0, 4, 4).encode()
+                self.send_response(200); self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body))); self.end_headers()
+                self.wfile.write(body[: len(body) // 2]); self.wfile.flush()
+                self.close_connection = True
+                return
+            return self.send(200, pardot_page(0, 4, 4).encode(), xml)
+        if p == "/slow":
+            self.send_response(200); self.send_header("Content-Length", "100000"); self.end_headers()
+            self.wfile.write(b"<rsp>"); self.wfile.flush()
+            time.sleep(10)
+            return
+        if p == "/redirect-file":
+            return self.send(302, b"", {"Location": "file:///etc/passwd"})
+        if p == "/gzip":
+            body = gzip.compress(pardot_page(0, 3, 3).encode())
+            return self.send(200, body, {**xml, "Content-Encoding": "gzip"})
+        if p == "/fail":
+            return self.send(200, b'<rsp stat="fail" version="1.0"><err code="15">Login failed</err></rsp>', xml)
+        return self.send(404, b"no such fixture")
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+server = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) == 4 and sys.argv[1] == "--tls":
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
