@@ -44,6 +44,7 @@ struct Sync: ParsableCommand {
                 throw Failure.config(error.description)
             }
             print(format == .json ? report.json() : report.text())
+            if !report.sourceFailures.isEmpty { throw ExitCode(4) }
         }
     }
 }

@@ -86,6 +86,12 @@ enum Schema {
                 run_id TEXT NOT NULL,
                 PRIMARY KEY (connector, checksum, reading)
             );
+            CREATE TABLE feed_state (              -- HTTP validators of a feed's first page, for conditional requests
+                connector TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                etag TEXT, last_modified TEXT,
+                run_id TEXT NOT NULL, updated_at TEXT NOT NULL
+            );
             CREATE TABLE handoffs (
                 lead_id INTEGER PRIMARY KEY REFERENCES leads(id),
                 owner TEXT, team TEXT,

@@ -201,6 +201,20 @@ public struct StoreTransaction: PipelineView {
         return (row["records_done"], FileStatus(rawValue: row["status"]) ?? .claimed)
     }
 
+    /// The ETag and Last-Modified a feed's first page last came with, if its URL is still the same.
+    public func feedValidators(connector: String, url: String) throws -> (etag: String?, lastModified: String?)? {
+        try Row.fetchOne(db, sql: "SELECT etag, last_modified FROM feed_state WHERE connector = ? AND url = ?", arguments: [connector, url])
+            .map { ($0["etag"], $0["last_modified"]) }
+    }
+
+    public func saveFeedValidators(connector: String, url: String, etag: String?, lastModified: String?, runID: String, now: String) throws {
+        try db.execute(sql: """
+            INSERT INTO feed_state (connector, url, etag, last_modified, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(connector) DO UPDATE SET url = excluded.url, etag = excluded.etag, last_modified = excluded.last_modified,
+                run_id = excluded.run_id, updated_at = excluded.updated_at
+            """, arguments: [connector, url, etag, lastModified, runID, now])
+    }
+
     public func beginRun(id: String, startedAt: String) throws {
         try db.execute(sql: "INSERT INTO runs (id, started_at, status) VALUES (?, ?, 'running')", arguments: [id, startedAt])
     }

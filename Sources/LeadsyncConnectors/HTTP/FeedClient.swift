@@ -19,6 +19,7 @@ public struct RetryPolicy: Sendable {
 public struct FeedError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// Fetches feed pages with retries: connection errors, timeouts, truncated bodies, 5xx and 429 are retried

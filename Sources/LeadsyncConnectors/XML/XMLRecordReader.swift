@@ -41,10 +41,15 @@ public final class XMLRecordReader {
     private var path: [String] = []
     /// Set when the document is an error envelope (Pardot's `<rsp stat="fail">`): its message.
     private let errorPath: [String]?
+    /// An element outside the records whose text is kept (a next-page link), and that text once read.
+    private let capturePath: [String]?
+    public private(set) var captured: String?
 
-    public init(source: any ByteSource, name: String, recordPath: String, errorPath: String? = nil, maxDepth: Int = 256) throws {
+    public init(source: any ByteSource, name: String, recordPath: String, errorPath: String? = nil, capturePath: String? = nil,
+                maxDepth: Int = 256) throws {
         self.recordPath = recordPath.split(separator: "/").map(String.init)
         self.errorPath = errorPath.map { $0.split(separator: "/").map(String.init) }
+        self.capturePath = capturePath.map { $0.split(separator: "/").map(String.init) }
         self.maxDepth = maxDepth
         input = InputBox(source: source)
         let context = Unmanaged.passUnretained(input).toOpaque()
@@ -113,6 +118,7 @@ public final class XMLRecordReader {
             case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
                 defer { path.removeLast(); text = "" }
                 if let errorPath, path == errorPath { errorText = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+                if let capturePath, path == capturePath, captured == nil { captured = text.trimmingCharacters(in: .whitespacesAndNewlines) }
                 guard record != nil else { continue }
                 if path.count == recordDepth {
                     let done = record!
@@ -158,11 +164,12 @@ public final class XMLRecordReader {
 
     /// Reads the whole document without keeping records: a malformed or hostile document is refused before
     /// anything from it is committed. Returns the number of records.
-    public static func validate(source: any ByteSource, name: String, recordPath: String, errorPath: String?) throws -> Int {
-        let reader = try XMLRecordReader(source: source, name: name, recordPath: recordPath, errorPath: errorPath)
+    public static func validate(source: any ByteSource, name: String, recordPath: String, errorPath: String?,
+                                capturePath: String? = nil) throws -> (records: Int, captured: String?) {
+        let reader = try XMLRecordReader(source: source, name: name, recordPath: recordPath, errorPath: errorPath, capturePath: capturePath)
         var count = 0
         while try reader.next() != nil { count += 1 }
-        return count
+        return (count, reader.captured)
     }
 }
 

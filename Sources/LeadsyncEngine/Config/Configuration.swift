@@ -30,9 +30,9 @@ public struct Configuration: Sendable {
             throw ConfigError(file: connector.file, key: "mapping",
                               "no mapping named '\(connector.mapping)' in \(main.mappingsDirectory.path); available: \(mappings.keys.sorted().joined(separator: ", "))")
         }
-        for connector in connectors where connector.kind == "xml-drop" && connector.recordPath == nil && mappings[connector.mapping]?.recordPath == nil {
+        for connector in connectors where connector.kind != "csv-drop" && connector.recordPath == nil && mappings[connector.mapping]?.recordPath == nil {
             throw ConfigError(file: connector.file, key: "record_path",
-                              "an xml-drop connector needs the element path of one record (for example rsp/result/prospect), here or as record_path in mapping '\(connector.mapping)'")
+                              "an \(connector.kind) connector needs the element path of one record (for example rsp/result/prospect), here or as record_path in mapping '\(connector.mapping)'")
         }
         guard FileManager.default.fileExists(atPath: main.rulesFile.path) else {
             throw ConfigError(file: file, key: "rules", "rules file \(main.rulesFile.path) does not exist")

@@ -91,13 +91,16 @@ public struct ConnectorConfig: Sendable {
     public var settleSeconds: Double?
     /// xml-drop: the element path of one record, overriding the mapping's.
     public var recordPath: String?
+    /// http-feed: the URL, pagination, auth and transfer settings.
+    public var feed: FeedSettings?
 
     static let keys = ["name", "kind", "path", "mapping", "encoding", "delimiter", "archive", "priority_fields", "settle_seconds", "record_path"]
-    public static let kinds = ["csv-drop", "xml-drop"]
+    public static let kinds = ["csv-drop", "xml-drop", "http-feed"]
 
     static func load(file: String, base: URL) throws -> ConnectorConfig {
         let root = try ConfigNode.load(file: file)
-        try root.onlyKeys(keys)
+        let kindName = try root.string("kind")
+        try root.onlyKeys(kindName == "http-feed" ? ["name", "kind", "mapping", "priority_fields"] + FeedSettings.keys : keys)
         let name = try root.requiredString("name")
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw root.child("name")!.error("use letters, digits, - and _ only")
@@ -106,7 +109,8 @@ public struct ConnectorConfig: Sendable {
         guard kinds.contains(kind) else {
             throw root.child("kind")!.error("unknown kind '\(kind)'; this version supports: \(kinds.joined(separator: ", "))")
         }
-        let path = try root.requiredString("path")
+        let feed = kind == "http-feed" ? try FeedSettings.load(root) : nil
+        let path = feed == nil ? try root.requiredString("path") : "."
         var encoding: TextEncoding?
         if let text = try root.string("encoding"), text != "auto" {
             guard let value = TextEncoding(name: text) else {
@@ -142,6 +146,6 @@ public struct ConnectorConfig: Sendable {
             path: path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path).standardizedFileURL,
             mapping: try root.requiredString("mapping"), encoding: encoding, delimiter: delimiter,
             doneDirectory: done, failedDirectory: failed, priorityFields: priority,
-            settleSeconds: try root.double("settle_seconds"), recordPath: try root.string("record_path"))
+            settleSeconds: try root.double("settle_seconds"), recordPath: try root.string("record_path") ?? feed?.recordPath, feed: feed)
     }
 }

@@ -21,9 +21,12 @@ struct RecordShaper {
     let connector: String
     let fileName: String
     let fileTime: String
+    var itemRefs = false
 
-    func shape(_ mapped: MappedRecord, line: Int) -> IncomingRecord {
-        let ref = RecordRef(connector: connector, source: fileName, line: line)
+    /// - Parameter index: the record's position in the document, the item id of last resort for feeds.
+    func shape(_ mapped: MappedRecord, line: Int, index: Int = 0) -> IncomingRecord {
+        let ref = itemRefs ? RecordRef(connector: connector, source: fileName, item: mapped.raw[.external_id] ?? "item\(index)")
+                           : RecordRef(connector: connector, source: fileName, line: line)
         switch normaliser.normalise(mapped, ref: ref, fallbackTime: fileTime, sequence: Int64(line)) {
         case .success(let record): return .normalised(record)
         case .failure(let rejection): return .rejected(ref, externalID: mapped.raw[.external_id], reason: rejection.reason)
@@ -86,7 +89,7 @@ final class XMLRecordBatches: RecordBatches, @unchecked Sendable {
         while batch.count < batchSize, let element = try reader.next() {
             recordsSeen += 1
             if recordsSeen <= skip { continue }
-            batch.append(shaper.shape(mapping.apply(keyed: element.fields), line: element.line))
+            batch.append(shaper.shape(mapping.apply(keyed: element.fields), line: element.line, index: recordsSeen))
         }
         return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen)
     }

@@ -11,6 +11,10 @@ public struct SyncReport: Sendable, Encodable {
     public var connectorErrors: [String: String] = [:]
     /// Files whose exact content had been synced before: their log was replayed instead of re-reading them.
     public var replayedFiles: [String] = []
+    /// Feeds whose first page answered 304 Not Modified: nothing to do.
+    public var notModified: [String] = []
+    /// Connectors whose source failed (a feed's permanent error or exhausted retries): the exit code is 4.
+    public var sourceFailures: [String: String] = [:]
     public var balanced: Bool { connectors.values.allSatisfy(\.balanced) }
 
     public struct FailedFile: Sendable, Encodable {
@@ -20,7 +24,7 @@ public struct SyncReport: Sendable, Encodable {
         public var movedTo: String?
     }
 
-    enum CodingKeys: String, CodingKey { case run_id, dry_run, connectors, balanced, failed_files, connector_errors, replayed_files }
+    enum CodingKeys: String, CodingKey { case run_id, dry_run, connectors, balanced, failed_files, connector_errors, replayed_files, not_modified, source_failures }
     enum SummaryKeys: String, CodingKey {
         case received, created, updated, unchanged, merged, rejected, suppressed, qualified, disqualified, nurture, balanced
     }
@@ -43,6 +47,8 @@ public struct SyncReport: Sendable, Encodable {
         try container.encode(failedFiles, forKey: .failed_files)
         try container.encode(connectorErrors, forKey: .connector_errors)
         try container.encode(replayedFiles, forKey: .replayed_files)
+        try container.encode(notModified, forKey: .not_modified)
+        try container.encode(sourceFailures, forKey: .source_failures)
     }
 
     public func json() -> String {
@@ -74,11 +80,19 @@ public struct SyncReport: Sendable, Encodable {
             lines.append("")
             lines.append("already synced, log replayed without re-reading: \(replayedFiles.joined(separator: ", "))")
         }
+        if !notModified.isEmpty {
+            lines.append("")
+            lines.append("not modified since the last run (HTTP 304): \(notModified.joined(separator: ", "))")
+        }
+        for (name, error) in sourceFailures.sorted(by: { $0.key < $1.key }) {
+            lines.append("")
+            lines.append("SOURCE FAILED \(name): \(error)")
+        }
         for (name, error) in connectorErrors.sorted(by: { $0.key < $1.key }) {
             lines.append("")
             lines.append("CONNECTOR \(name) DID NOT RUN: \(error)")
         }
-        if connectors.isEmpty && connectorErrors.isEmpty { lines.append("no connector had anything to do") }
+        if connectors.isEmpty && connectorErrors.isEmpty && sourceFailures.isEmpty && notModified.isEmpty { lines.append("no connector had anything to do") }
         return lines.joined(separator: "\n")
     }
 }

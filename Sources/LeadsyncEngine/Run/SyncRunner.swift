@@ -85,8 +85,31 @@ public final class SyncRunner {
 
     typealias Commit = ((StoreTransaction) throws -> Void) throws -> Void
 
+    /// What the pipeline reads: a local file, the name its records are referred by, and what to do with it
+    /// once it is committed or refused.
+    struct Document {
+        var url: URL
+        var name: String
+        var modified: Date
+        /// Feed documents refer to records as `URL#item` (the record's id), files as `file#line`.
+        var itemRefs: Bool
+        var complete: () throws -> Void
+        /// Sets a refused document aside and says where it went; a feed page throws instead (the run fails).
+        var fail: (String) throws -> String?
+    }
+
     private func runConnector(_ connector: ConnectorConfig, runID: String, now: String, options: SyncOptions,
                               report: inout SyncReport, commit: Commit) throws {
+        if let feed = connector.feed {
+            do {
+                try runFeed(connector, feed: feed, runID: runID, now: now, options: options, report: &report, commit: commit)
+            } catch let error as FeedError {
+                report.sourceFailures[connector.name] = error.message
+            } catch let error as SecretError {
+                report.sourceFailures[connector.name] = "\(connector.file): \(error)"
+            }
+            return
+        }
         let drop = DropDirectory(root: connector.path, done: connector.doneDirectory, failed: connector.failedDirectory,
                                  settleSeconds: connector.settleSeconds ?? configuration.main.settleSeconds)
         var isDirectory: ObjCBool = false
@@ -126,23 +149,27 @@ public final class SyncRunner {
                 work.append((claimed, checksum, false))
             }
             for (file, checksum, _) in work {
-                try syncFile(file, checksum: checksum, connector: connector, drop: drop, runID: runID, now: now,
-                             options: options, summary: &summary, report: &report, commit: commit)
+                let document = Document(url: file.url, name: file.name, modified: file.modified, itemRefs: false,
+                                        complete: { _ = try drop.complete(file) }, fail: { try drop.fail(file, reason: $0).path })
+                try syncDocument(document, checksum: checksum, connector: connector, runID: runID, now: now,
+                                 options: options, summary: &summary, report: &report, commit: commit)
             }
         } catch let error as FileReadError {
             throw RunError.io("connector \(connector.name): \(error)")
         }
     }
 
-    private func syncFile(_ file: DropDirectory.ClaimedFile, checksum: String, connector: ConnectorConfig, drop: DropDirectory,
-                          runID: String, now: String, options: SyncOptions, summary: inout ConnectorSummary,
-                          report: inout SyncReport, commit: Commit) throws {
+    /// Syncs one document (a dropped file, or a fetched feed page saved to a file) through the pipeline,
+    /// resuming from its checkpoint, or replaying its log when the same content was synced before.
+    func syncDocument(_ file: Document, checksum: String, connector: ConnectorConfig,
+                      runID: String, now: String, options: SyncOptions, summary: inout ConnectorSummary,
+                      report: inout SyncReport, commit: Commit) throws {
         var alreadyDone = 0
         if !options.dryRun {
             var saved: (recordsDone: Int, status: FileStatus)?
             try commit { tx in saved = try tx.checkpoint(connector: connector.name, file: file.name, checksum: checksum) }
             if saved?.status == .done {
-                try drop.complete(file)  // committed before a crash, not yet moved
+                try file.complete()  // committed before a crash, not yet moved
                 return
             }
             alreadyDone = saved?.recordsDone ?? 0
@@ -163,7 +190,7 @@ public final class SyncRunner {
             if let replayed {
                 summary.add(replayed)
                 report.replayedFiles.append("\(connector.name)/\(file.name)")
-                if !options.dryRun { try drop.complete(file) }
+                if !options.dryRun { try file.complete() }
                 return
             }
         }
@@ -171,7 +198,7 @@ public final class SyncRunner {
         func quarantine(_ reason: String) throws {
             var movedTo: String?
             if !options.dryRun {
-                movedTo = try drop.fail(file, reason: reason).path
+                movedTo = try file.fail(reason)
                 try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum,
                                                          recordsDone: 0, status: .failed, runID: runID, now: now) }
             }
@@ -184,13 +211,13 @@ public final class SyncRunner {
         let processor = BatchProcessor(qualifier: Qualifier(rules: configuration.rules), merger: Merger(priorities: priorities),
                                        freeMailDomains: configuration.main.normaliser.freeMailDomains, now: now)
         let shaper = RecordShaper(normaliser: normaliser, connector: connector.name, fileName: file.name,
-                                  fileTime: ISO8601DateFormatter().string(from: file.modified))
+                                  fileTime: ISO8601DateFormatter().string(from: file.modified), itemRefs: file.itemRefs)
         let mappingSpec = configuration.mappings[connector.mapping]!
         var source = try FileByteSource(path: file.url.path)
         defer { source.close() }
         let records: any RecordBatches & Sendable
         switch connector.kind {
-        case "xml-drop":
+        case "xml-drop", "http-feed":
             let recordPath = connector.recordPath ?? mappingSpec.recordPath ?? ""
             // A document is taken whole or not at all: it is checked to the end before any record commits.
             do {
@@ -243,7 +270,7 @@ public final class SyncRunner {
         if options.dryRun { return }
         // The final checkpoint says "done" before the file moves: a crash in between just moves it next time.
         try flush([], recordsSeen: committed, final: true)
-        try drop.complete(file)
+        try file.complete()
     }
 
     /// Everything that decides how a file's bytes become records: the mapping, encoding, delimiter and
