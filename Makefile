@@ -1,7 +1,7 @@
 # leadsync — the two commands that matter: `make demo` and `make test`.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev
+APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3
 BENCH_LEADS ?= 1000000
 
 .PHONY: deps build demo test bench clean

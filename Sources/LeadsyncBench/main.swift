@@ -1,4 +1,7 @@
 import Foundation
+import LeadsyncConnectors
+import LeadsyncCore
+import LeadsyncEngine
 import LeadsyncStore
 import LeadsyncTesting
 
@@ -34,20 +37,37 @@ func which(_ name: String) -> String? {
 }
 
 func runBenchmark() throws {
+    if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--generate-xml", let n = Int(CommandLine.arguments[2]) {
+        print(try LeadGenerator().writePardotXML(count: n, xml: URL(fileURLWithPath: CommandLine.arguments[3])))
+        return
+    }
+    if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--parse-xml" {
+        // Parsing plus mapping only, the part compared with xmllint.
+        let mapping = try Configuration.load(file: Workspace.repositoryRoot.appendingPathComponent("leadsync.yaml").path).mappings["pardot-prospects"]!
+        let reader = try XMLRecordReader(source: try FileByteSource(path: CommandLine.arguments[2]), name: "bench.xml",
+                                         recordPath: mapping.recordPath!, errorPath: mapping.errorPath)
+        let mapper = KeyedMapper(mapping: mapping)
+        var count = 0, mapped = 0
+        while let record = try reader.next() { count += 1; mapped += mapper.apply(record.fields).raw.count }
+        print(count, mapped)
+        return
+    }
     if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "--generate", let n = Int(CommandLine.arguments[2]) {
         print(try LeadGenerator().write(count: n, csv: URL(fileURLWithPath: CommandLine.arguments[3]),
                                         truth: URL(fileURLWithPath: CommandLine.arguments[4])))
         return
     }
     var count = 1_000_000
+    var xmlCount: Int?
     var work = "bench-out"
     var args = CommandLine.arguments.dropFirst()
     while let arg = args.popFirst() {
         switch arg {
         case "--leads": count = Int(args.popFirst() ?? "") ?? count
+        case "--xml-leads": xmlCount = Int(args.popFirst() ?? "")
         case "--work": work = args.popFirst() ?? work
         default:
-            print("usage: leadsync-bench [--leads N] [--work DIR]   (defaults: 1000000 leads in ./bench-out)")
+            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
             exit(64)
         }
     }
@@ -142,6 +162,59 @@ func runBenchmark() throws {
     print(String(format: "matching (records that reached a lead: %d): precision %.4f, recall %.4f, leads holding >1 person: %d",
                  leadOfLine.count, predicted == 0 ? 1 : Double(correct) / Double(predicted), actual == 0 ? 1 : Double(correct) / Double(actual), wrongMerges))
 
+
+    try benchmarkXML(count: xmlCount ?? count, work: workURL, leadsync: leadsync, repo: repo)
+}
+
+/// The XML case: a Pardot-style document parsed and mapped (against `xmllint --stream --noout`), then synced
+/// from a loopback HTTP server into a fresh store.
+func benchmarkXML(count: Int, work: URL, leadsync: String, repo: URL) throws {
+    let fm = FileManager.default
+    let xml = work.appendingPathComponent("prospects.xml")
+    _ = measure(CommandLine.arguments[0], ["--generate-xml", String(count), xml.path])
+    let size = (try fm.attributesOfItem(atPath: xml.path)[.size] as? NSNumber)?.intValue ?? 0
+    print("")
+    print(String(format: "XML: %d prospects, %.1f MB", count, Double(size) / 1e6))
+    guard let xmllint = which("xmllint") else { print("xmllint is not installed (apt-get install libxml2-utils)"); return }
+    let floor = measure(xmllint, ["--stream", "--noout", xml.path])
+    let parse = measure(CommandLine.arguments[0], ["--parse-xml", xml.path])
+    print(String(format: "%-28@ %8.2f s %8.1f MB peak RSS", "floor: xmllint --stream" as NSString, floor.seconds, Double(floor.maxRSSKiB) / 1024))
+    print(String(format: "%-28@ %8.2f s %8.1f MB peak RSS   throughput %.2f× the floor's%@", "parse + map (leadsync)" as NSString,
+                 parse.seconds, Double(parse.maxRSSKiB) / 1024, floor.seconds / parse.seconds,
+                 (parse.status == 0 ? "" : "  (exit status \(parse.status))") as NSString))
+
+    // The full sync, from a loopback server.
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    server.arguments = ["python3", repo.appendingPathComponent("Tests/Fixtures/feed_server.py").path]
+    let out = Pipe()
+    server.standardOutput = out
+    try server.run()
+    defer { kill(server.processIdentifier, SIGKILL) }
+    var line = Data()
+    while !line.contains(0x0A) { let chunk = out.fileHandleForReading.availableData; if chunk.isEmpty { break }; line.append(chunk) }
+    guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else { print("no server"); return }
+    let dir = work.appendingPathComponent("xml-sync")
+    try fm.createDirectory(at: dir.appendingPathComponent("connectors"), withIntermediateDirectories: true)
+    try """
+    store: { sqlite: store.sqlite }
+    connectors_dir: connectors
+    mappings_dir: \(repo.appendingPathComponent("mappings").path)
+    rules: \(repo.appendingPathComponent("rules/qualification.yaml").path)
+    batch_size: 5000
+    """.write(to: dir.appendingPathComponent("leadsync.yaml"), atomically: true, encoding: .utf8)
+    try "name: pardot\nkind: http-feed\nmapping: pardot-prospects\nurl: http://127.0.0.1:\(port)/file?path=\(xml.path)\nhttp: { max_body_mb: 4096 }\n"
+        .write(to: dir.appendingPathComponent("connectors/pardot.yaml"), atomically: true, encoding: .utf8)
+    let sync = measure(leadsync, ["sync", "--config", dir.appendingPathComponent("leadsync.yaml").path, "--format", "json"],
+                       stdoutTo: dir.appendingPathComponent("sync.json").path)
+    print(String(format: "%-28@ %8.2f s %10.0f rec/s %8.1f MB peak RSS%@", "feed sync (fresh store)" as NSString, sync.seconds,
+                 Double(count) / sync.seconds, Double(sync.maxRSSKiB) / 1024, (sync.status == 0 ? "" : "  (exit status \(sync.status))") as NSString))
+    if let data = fm.contents(atPath: dir.appendingPathComponent("sync.json").path),
+       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+       let feed = (object["connectors"] as? [String: Any])?["pardot"] as? [String: Any] {
+        let keys = ["received", "created", "merged", "rejected", "suppressed"]
+        print("  sync.json: " + keys.map { "\($0) \(feed[$0] ?? "?")" }.joined(separator: ", ") + ", balanced \(object["balanced"] ?? "?")")
+    }
 }
 
 try runBenchmark()

@@ -184,6 +184,44 @@ public struct LeadGenerator {
         return record
     }
 
+    /// The same kind of leads as a Pardot API v4 prospect query response (`rsp/result/prospect`), streamed to
+    /// `xml` without holding the document in memory. Returns the number of distinct people.
+    @discardableResult
+    public func writePardotXML(count: Int, xml: URL) throws -> Int {
+        var rng = SeededRandom(seed: seed)
+        FileManager.default.createFile(atPath: xml.path, contents: nil)
+        let out = try FileHandle(forWritingTo: xml)
+        defer { try? out.close() }
+        var buffer = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rsp stat=\"ok\" version=\"1.0\"><result><total_results>\(count)</total_results>\n"
+        var people: [Person] = []
+        let tags = ["id", "email", "first_name", "last_name", "company", "job_title", "phone", "website", "country", "city", "zip",
+                    "employees", "budget", "urgency", "consent", "opted_out", "source", "created_at", "grade"]
+        for i in 0..<count {
+            let record: [String]
+            if !people.isEmpty && Double.random(in: 0..<1, using: &rng) < duplicateRate {
+                record = variant(of: people[Int.random(in: 0..<people.count, using: &rng)], index: i, rng: &rng)
+            } else {
+                let person = makePerson(id: people.count, rng: &rng)
+                people.append(person)
+                record = fresh(person, index: i, rng: &rng)
+            }
+            buffer += "<prospect>"
+            for (tag, value) in zip(tags, record) where !value.isEmpty {
+                buffer += "<\(tag)>\(xmlEscape(value.trimmingCharacters(in: .whitespaces)))</\(tag)>"
+            }
+            buffer += "</prospect>\n"
+            if buffer.utf8.count > 1 << 20 { out.write(Data(buffer.utf8)); buffer = "" }
+        }
+        buffer += "</result></rsp>\n"
+        out.write(Data(buffer.utf8))
+        return people.count
+    }
+
+    private func xmlEscape(_ value: String) -> String {
+        guard value.contains(where: { $0 == "&" || $0 == "<" || $0 == ">" }) else { return value }
+        return value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
     private func csvEscape(_ value: String) -> String {
         value.contains(",") || value.contains("\"") ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
     }

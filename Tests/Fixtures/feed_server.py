@@ -85,6 +85,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/gzip":
             body = gzip.compress(pardot_page(0, 3, 3).encode())
             return self.send(200, body, {**xml, "Content-Encoding": "gzip"})
+        if p == "/file":  # a large document from disk, streamed (benchmarks)
+            import os
+            size = os.path.getsize(q["path"])
+            self.send_response(200); self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(size)); self.end_headers()
+            with open(q["path"], "rb") as f:
+                while chunk := f.read(1 << 20):
+                    self.wfile.write(chunk)
+            return
         if p == "/fail":
             return self.send(200, b'<rsp stat="fail" version="1.0"><err code="15">Login failed</err></rsp>', xml)
         return self.send(404, b"no such fixture")

@@ -1,5 +1,6 @@
 import CLibXML2
 import Foundation
+import LeadsyncCore
 
 /// One record element of an XML document, flattened to keys a mapping can name.
 ///
@@ -125,7 +126,7 @@ public final class XMLRecordReader {
                     return XMLRecord(fields: done, line: recordLine)
                 }
                 let key = path.dropFirst(recordDepth).joined(separator: "/")
-                let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let value = TextFolding.trim(text)
                 if !value.isEmpty {
                     if record![key] == nil { record![key] = value }
                     for qualified in pendingQualifiers[key] ?? [] where record![qualified] == nil { record![qualified] = value }

@@ -36,13 +36,9 @@ public struct Mapping: Sendable {
 
     /// Applies the mapping to a record whose values come by key (XML elements) rather than by column position.
     /// Keys are matched as leniently as CSV headers; unclaimed keys go to `extra`, except attribute-qualified
-    /// duplicates (`phone[type=voice]`) of keys that are kept anyway.
+    /// duplicates (`phone[type=voice]`) of keys that are kept anyway. For many records, use `KeyedMapper`.
     public func apply(keyed fields: [String: String]) -> MappedRecord {
-        let header = Array(fields.keys).sorted()
-        let bound = bind(header: header)
-        var mapped = bound.apply(header.map { fields[$0]! })
-        mapped.extra = mapped.extra.filter { !$0.key.contains("[") }
-        return mapped
+        KeyedMapper(mapping: self).apply(fields)
     }
 
     /// Header names compared leniently: case, surrounding spaces, BOM and quotes do not matter.
@@ -126,4 +122,29 @@ public struct MappedRecord: Sendable {
     public var extra: [String: String] = [:]
     public var dateFormats: [CanonicalField: String] = [:]
     public init() {}
+}
+
+/// Applies a mapping to keyed records (XML), remembering the binding for each set of keys it has seen:
+/// records of one feed share a handful of shapes, and binding costs far more than applying.
+/// Not thread-safe: one per reader.
+public final class KeyedMapper {
+    public let mapping: Mapping
+    private var bindings: [[String]: BoundMapping] = [:]
+
+    public init(mapping: Mapping) { self.mapping = mapping }
+
+    public func apply(_ fields: [String: String]) -> MappedRecord {
+        let header = fields.keys.sorted()
+        let bound: BoundMapping
+        if let cached = bindings[header] {
+            bound = cached
+        } else {
+            bound = mapping.bind(header: header)
+            if bindings.count >= 1000 { bindings.removeAll(keepingCapacity: true) }
+            bindings[header] = bound
+        }
+        var mapped = bound.apply(header.map { fields[$0]! })
+        if mapped.extra.keys.contains(where: { $0.contains("[") }) { mapped.extra = mapped.extra.filter { !$0.key.contains("[") } }
+        return mapped
+    }
 }

@@ -73,14 +73,14 @@ final class CSVRecordBatches: RecordBatches, @unchecked Sendable {
 /// XML record elements → records.
 final class XMLRecordBatches: RecordBatches, @unchecked Sendable {
     private let reader: XMLRecordReader
-    private let mapping: Mapping
+    private let mapping: KeyedMapper
     private let shaper: RecordShaper
     private let batchSize: Int
     private let skip: Int
     private var recordsSeen = 0
 
     init(reader: XMLRecordReader, mapping: Mapping, shaper: RecordShaper, batchSize: Int, skip: Int) {
-        self.reader = reader; self.mapping = mapping; self.shaper = shaper; self.batchSize = batchSize; self.skip = skip
+        self.reader = reader; self.mapping = KeyedMapper(mapping: mapping); self.shaper = shaper; self.batchSize = batchSize; self.skip = skip
     }
 
     func next() throws -> RecordBatch? {
@@ -89,7 +89,7 @@ final class XMLRecordBatches: RecordBatches, @unchecked Sendable {
         while batch.count < batchSize, let element = try reader.next() {
             recordsSeen += 1
             if recordsSeen <= skip { continue }
-            batch.append(shaper.shape(mapping.apply(keyed: element.fields), line: element.line, index: recordsSeen))
+            batch.append(shaper.shape(mapping.apply(element.fields), line: element.line, index: recordsSeen))
         }
         return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen)
     }
