@@ -123,3 +123,12 @@ import Testing
         #expect(CanonicalField.allCases.enumerated().allSatisfy { $0.offset == $0.element.ordinal })
     }
 }
+
+@Suite struct TrimTests {
+    /// The byte-level trim must agree with Foundation's on the blanks it handles.
+    @Test(arguments: ["  a ", "\u{00A0}Zoé\u{00A0}", "\u{FEFF}Email", "x\u{202F}", "\t\n é \r\n", "", "   ", "é", "a b", "\u{00A0}", "Noël "])
+    func agreesWithFoundation(_ text: String) {
+        let blanks = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{00A0}\u{202F}\u{FEFF}"))
+        #expect(TextFolding.trim(text) == text.trimmingCharacters(in: blanks))
+    }
+}

@@ -144,7 +144,7 @@ public final class KeyedMapper {
             bindings[header] = bound
         }
         var mapped = bound.apply(header.map { fields[$0]! })
-        if mapped.extra.keys.contains(where: { $0.contains("[") }) { mapped.extra = mapped.extra.filter { !$0.key.contains("[") } }
+        if mapped.extra.keys.contains(where: { $0.utf8.contains(0x5B) }) { mapped.extra = mapped.extra.filter { !$0.key.utf8.contains(0x5B) } }
         return mapped
     }
 }
