@@ -11,7 +11,9 @@ import LeadsyncTesting
 
 struct Measured { var seconds: Double; var maxRSSKiB: Int; var status: Int32 }
 
-/// Runs a program and reads its peak RSS from wait4's rusage.
+/// Runs a program and measures its wall time and peak RSS. The peak is read from /proc/PID/status (VmHWM)
+/// while it runs: wait4's ru_maxrss would include this process's own memory, which a child inherits as its
+/// high-water mark when it execs.
 func measure(_ executable: String, _ arguments: [String], stdoutTo: String = "/dev/null") -> Measured {
     var pid: pid_t = 0
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
@@ -23,9 +25,17 @@ func measure(_ executable: String, _ arguments: [String], stdoutTo: String = "/d
     argv.forEach { free($0) }
     guard rc == 0 else { fatalError("cannot start \(executable): \(String(cString: strerror(rc)))") }
     var status: Int32 = 0
-    var usage = rusage()
-    wait4(pid, &status, 0, &usage)
-    return Measured(seconds: Date().timeIntervalSince(start), maxRSSKiB: usage.ru_maxrss, status: status)
+    var peakKiB = 0
+    while true {
+        if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+            peakKiB = max(peakKiB, kib)
+        }
+        if waitpid(pid, &status, WNOHANG) == pid { break }
+        usleep(20_000)
+    }
+    return Measured(seconds: Date().timeIntervalSince(start), maxRSSKiB: peakKiB, status: status)
 }
 
 func which(_ name: String) -> String? {
@@ -59,24 +69,31 @@ func runBenchmark() throws {
     }
     var count = 1_000_000
     var xmlCount: Int?
+    var xmlOnly = false
     var work = "bench-out"
     var args = CommandLine.arguments.dropFirst()
     while let arg = args.popFirst() {
         switch arg {
         case "--leads": count = Int(args.popFirst() ?? "") ?? count
         case "--xml-leads": xmlCount = Int(args.popFirst() ?? "")
+        case "--xml-only": xmlOnly = true
         case "--work": work = args.popFirst() ?? work
         default:
-            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
+            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
             exit(64)
         }
     }
     let fm = FileManager.default
     let workURL = URL(fileURLWithPath: work).standardizedFileURL
+    let leadsync = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("leadsync").path
+    if xmlOnly {
+        try fm.createDirectory(at: workURL, withIntermediateDirectories: true)
+        try? fm.removeItem(at: workURL.appendingPathComponent("xml-sync"))
+        return try benchmarkXML(count: xmlCount ?? count, work: workURL, leadsync: leadsync, repo: Workspace.repositoryRoot)
+    }
     try? fm.removeItem(at: workURL)
     try fm.createDirectory(at: workURL.appendingPathComponent("drops/gen"), withIntermediateDirectories: true)
     try fm.createDirectory(at: workURL.appendingPathComponent("connectors"), withIntermediateDirectories: true)
-    let leadsync = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("leadsync").path
     guard let sqlite3 = which("sqlite3") else { print("sqlite3 is not installed (apt-get install sqlite3)"); exit(1) }
 
     // 1. Realistic leads with ~15% planted duplicates and a truth file.

@@ -63,6 +63,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/auth":
             if self.headers.get("Authorization") != "Bearer s3cr3t-t0ken": return self.send(401, b"unauthorized")
             return self.send(200, pardot_page(0, 2, 2).encode(), xml)
+        if p == "/basic":
+            import base64
+            if self.headers.get("Authorization") != "Basic " + base64.b64encode(b"leadsync:p4ss w0rd").decode(): return self.send(401, b"unauthorized")
+            return self.send(200, pardot_page(0, 1, 1).encode(), xml)
+        if p == "/header-key":
+            if self.headers.get("X-API-Key") != "h3ader-k3y": return self.send(403, b"forbidden")
+            return self.send(200, pardot_page(0, 1, 1).encode(), xml)
+        if p == "/with-invalid":  # one prospect without email or phone: rejected on its own as URL#id
+            body = pardot_page(0, 2, 2).replace("</result>", "<prospect><id>999</id><first_name>No</first_name><last_name>Contact</last_name></prospect></result>")
+            return self.send(200, body.encode(), xml)
         if p == "/apikey":
             if q.get("api_key") != "k3y-in-query": return self.send(403, b"forbidden")
             return self.send(200, pardot_page(0, 1, 1).encode(), xml)

@@ -68,6 +68,32 @@ import LeadsyncTesting
         #expect(try ws.log().allSatisfy { !$0.recordRef.contains("k3y") })
     }
 
+    @Test func basicAuthFromSystemdCredentialsAndHeaderKeyFromFile() throws {
+        let server = try FeedServer()
+        let credentials = try TemporaryDirectory()
+        try credentials.write("feed-password", "p4ss w0rd\n")
+        setenv("CREDENTIALS_DIRECTORY", credentials.url.path, 1)
+        defer { unsetenv("CREDENTIALS_DIRECTORY") }
+        let basic = try workspace("url: \(server.baseURL)/basic\nauth: { type: basic, username: leadsync, secret: { credential: feed-password } }\n")
+        #expect(try basic.sync().connectors["feed"]?.created == 1)
+        let key = try credentials.write("key", "h3ader-k3y")
+        let header = try workspace("url: \(server.baseURL)/header-key\nauth: { type: api_key_header, name: X-API-Key, secret: { file: \(key.path) } }\n")
+        #expect(try header.sync().connectors["feed"]?.created == 1)
+        unsetenv("CREDENTIALS_DIRECTORY")
+        let missing = try basic.sync()
+        #expect(missing.sourceFailures["feed"]?.contains("CREDENTIALS_DIRECTORY") == true)
+    }
+
+    @Test func invalidItemIsRejectedAsURLHashID() throws {
+        let server = try FeedServer()
+        let ws = try workspace("url: \(server.baseURL)/with-invalid\n")
+        let report = try ws.sync()
+        let feed = try #require(report.connectors["feed"])
+        #expect((feed.received, feed.created, feed.rejected) == (3, 2, 1) && feed.balanced)
+        let rejected = try #require(try ws.log(run: report.runID).first { $0.action == "rejected" })
+        #expect(rejected.recordRef == "\(server.baseURL)/with-invalid#999")
+    }
+
     @Test func truncatedPageImportsNothingThenTheNextRunSucceeds() throws {
         let server = try FeedServer()
         let ws = try Workspace(connectors: [:])
