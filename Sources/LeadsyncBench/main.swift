@@ -111,14 +111,7 @@ func runBenchmark() throws {
     print(String(format: "generated %d records of %d people (%.1f MB) in %.1f s", count, people, Double(size) / 1e6, Date().timeIntervalSince(genStart)))
 
     let repo = Workspace.repositoryRoot
-    try """
-    store: { sqlite: store.sqlite }
-    connectors_dir: connectors
-    mappings_dir: \(repo.appendingPathComponent("mappings").path)
-    rules: \(repo.appendingPathComponent("rules/qualification.yaml").path)
-    batch_size: 5000
-    settle_seconds: 0
-    """.write(to: workURL.appendingPathComponent("leadsync.yaml"), atomically: true, encoding: .utf8)
+    try writeConfig(in: workURL, repo: repo)
     try "name: gen\nkind: csv-drop\npath: drops/gen\nmapping: generic\n".write(to: workURL.appendingPathComponent("connectors/gen.yaml"), atomically: true, encoding: .utf8)
     let config = workURL.appendingPathComponent("leadsync.yaml").path
 
@@ -183,6 +176,18 @@ func runBenchmark() throws {
     try benchmarkXML(count: xmlCount ?? count, work: workURL, leadsync: leadsync, repo: repo)
 }
 
+/// The bench's main config: a fresh store in `dir`, the repository's mappings and rules.
+func writeConfig(in dir: URL, repo: URL) throws {
+    try """
+    store: { sqlite: store.sqlite }
+    connectors_dir: connectors
+    mappings_dir: \(repo.appendingPathComponent("mappings").path)
+    rules: \(repo.appendingPathComponent("rules/qualification.yaml").path)
+    batch_size: 5000
+    settle_seconds: 0
+    """.write(to: dir.appendingPathComponent("leadsync.yaml"), atomically: true, encoding: .utf8)
+}
+
 /// The XML case: a Pardot-style document parsed and mapped (against `xmllint --stream --noout`), then synced
 /// from a loopback HTTP server into a fresh store.
 func benchmarkXML(count: Int, work: URL, leadsync: String, repo: URL) throws {
@@ -201,26 +206,11 @@ func benchmarkXML(count: Int, work: URL, leadsync: String, repo: URL) throws {
                  (parse.status == 0 ? "" : "  (exit status \(parse.status))") as NSString))
 
     // The full sync, from a loopback server.
-    let server = Process()
-    server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    server.arguments = ["python3", repo.appendingPathComponent("Tests/Fixtures/feed_server.py").path]
-    let out = Pipe()
-    server.standardOutput = out
-    try server.run()
-    defer { kill(server.processIdentifier, SIGKILL) }
-    var line = Data()
-    while !line.contains(0x0A) { let chunk = out.fileHandleForReading.availableData; if chunk.isEmpty { break }; line.append(chunk) }
-    guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else { print("no server"); return }
+    let server = try FeedServer()
     let dir = work.appendingPathComponent("xml-sync")
     try fm.createDirectory(at: dir.appendingPathComponent("connectors"), withIntermediateDirectories: true)
-    try """
-    store: { sqlite: store.sqlite }
-    connectors_dir: connectors
-    mappings_dir: \(repo.appendingPathComponent("mappings").path)
-    rules: \(repo.appendingPathComponent("rules/qualification.yaml").path)
-    batch_size: 5000
-    """.write(to: dir.appendingPathComponent("leadsync.yaml"), atomically: true, encoding: .utf8)
-    try "name: pardot\nkind: http-feed\nmapping: pardot-prospects\nurl: http://127.0.0.1:\(port)/file?path=\(xml.path)\nhttp: { max_body_mb: 4096 }\n"
+    try writeConfig(in: dir, repo: repo)
+    try "name: pardot\nkind: http-feed\nmapping: pardot-prospects\nurl: \(server.baseURL)/file?path=\(xml.path)\nhttp: { max_body_mb: 4096 }\n"
         .write(to: dir.appendingPathComponent("connectors/pardot.yaml"), atomically: true, encoding: .utf8)
     let sync = measure(leadsync, ["sync", "--config", dir.appendingPathComponent("leadsync.yaml").path, "--format", "json"],
                        stdoutTo: dir.appendingPathComponent("sync.json").path)
