@@ -118,3 +118,12 @@ import LeadsyncTesting
         #expect(try ws.sync().connectors["feed"]?.created == 3)
     }
 }
+
+extension FeedSyncTests {
+    @Test func validateChecksThatTheSecretIsReadable() throws {
+        let ws = try workspace("url: http://127.0.0.1:9/x\nauth: { type: bearer, secret: { env: LEADSYNC_TEST_MISSING_SECRET } }\n")
+        let result = try CommandLineTool.leadsync().run(["validate", "--config", ws.configPath])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("feed.yaml (key auth.secret): environment variable LEADSYNC_TEST_MISSING_SECRET is not set"), "\(result.stderr)")
+    }
+}
