@@ -9,25 +9,28 @@ struct Leadsync: ParsableCommand {
         commandName: "leadsync",
         abstract: "Move marketing leads to sales once, clean, scored, and with proof of what happened to each record.",
         discussion: """
-        leadsync reads CSV exports dropped into directories, maps and normalises each record, removes \
-        duplicates, scores and qualifies leads with declarative rules, writes them to the pipeline store, \
-        and logs what happened to every input record.
+        leadsync reads CSV and XML exports dropped into directories and HTTP/XML \
+        feeds, maps and normalises each record, removes duplicates, scores and \
+        qualifies leads with declarative rules, writes them to the pipeline \
+        store, and logs what happened to every input record.
 
-        Configuration: --config PATH, else $LEADSYNC_CONFIG, else ./leadsync.yaml, else /etc/leadsync/leadsync.yaml.
+        Configuration: --config PATH, else $LEADSYNC_CONFIG, else ./leadsync.yaml, \
+        else /etc/leadsync/leadsync.yaml.
 
         Exit codes:
-          0   everything was processed (some records may have been rejected: see `leadsync log`)
-          2   the configuration is invalid (the message names the file, key and line)
+          0   all processed (rejected records are in `leadsync log`)
+          1   the lead or run asked for does not exist
+          2   invalid configuration (file, key and line are named)
           3   the store could not be opened or written
-          4   a source could not be read (missing drop directory, unreadable file system)
-          64  the command line itself is wrong
+          4   a source failed (missing drop directory, feed error)
+          64  the command line is wrong
 
         Typical use:
-          leadsync validate                 check every file of the configuration, write nothing
+          leadsync validate                 check the configuration
           leadsync sync --dry-run           see what a sync would do
           leadsync sync                     sync all connectors once
-          leadsync log --run last           one line per input record of the last run
-          leadsync lead show jane@acme.fr   why a lead has its score, status and owner
+          leadsync log --run last           one line per input record
+          leadsync lead show jane@acme.fr   why a lead has its status
         """,
         version: LeadsyncVersion.current,
         subcommands: [Sync.self, Validate.self, Log.self, Leads.self, LeadCommand.self]

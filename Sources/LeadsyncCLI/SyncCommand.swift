@@ -7,10 +7,12 @@ struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one sync of every connector (or those named) and print the reconciliation summary.",
         discussion: """
-        Each complete file in a connector's drop directory is claimed (moved to processing/), read in batches \
-        of batch_size records, each batch committed in one transaction together with its log entries and the \
-        file's checkpoint, then moved to done/. A file that cannot be read at all goes to failed/ with a \
-        .error note. Interrupted runs resume from the checkpoint.
+        Each complete file in a drop directory is claimed (moved to processing/), \
+        read in batches of batch_size records, each batch committed in one \
+        transaction with its log entries and the file's checkpoint, then moved \
+        to done/. An unreadable file goes to failed/ with a .error note. Feed \
+        pages are fetched whole, checked, then synced the same way. Interrupted \
+        runs resume from the checkpoint.
 
         The summary balances for every connector: received = created + updated + unchanged + merged + \
         rejected + suppressed.
