@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LeadsyncConnectors
+import LeadsyncCore
 import LeadsyncTesting
 
 @Suite struct XMLRecordReaderTests {
@@ -97,5 +98,18 @@ import LeadsyncTesting
             #expect(outcome.hasPrefix("refused"), "\(name): \(outcome)")
         }
         if ["simple.xml", "simple-ns.xml"].contains(name) { #expect(outcome.hasPrefix("parsed"), "\(name): \(outcome)") }
+    }
+}
+
+extension XMLRecordReaderTests {
+    @Test func repeatedElementsFirstOrJoined() throws {
+        let record = try #require(try records("<leads><lead><email>a@b.fr</email><tag>salon</tag><tag>webinar</tag><tag>vip</tag></lead></leads>",
+                                              path: "leads/lead").first)
+        #expect(record.fields["tag"] == "salon")
+        let first = Mapping(name: "m", rules: [.email: FieldRule(columns: ["email"]), .industry: FieldRule(columns: ["tag"])])
+        let joined = Mapping(name: "m", rules: [.email: FieldRule(columns: ["email"]), .industry: FieldRule(columns: ["tag"], join: ", ")])
+        #expect(KeyedMapper(mapping: first).apply(record.fields).raw[.industry] == "salon")
+        #expect(KeyedMapper(mapping: joined).apply(record.fields).raw[.industry] == "salon, webinar, vip")
+        #expect(KeyedMapper(mapping: joined).apply(record.fields).extra.isEmpty, "the all-values key is not an extra")
     }
 }

@@ -7,7 +7,8 @@ import LeadsyncCore
 /// Keys are element paths relative to the record (`first_name`, `customer/contact/email`), with a variant per
 /// attribute (`customer/contact/name[part=first]`, `phone[type=voice]`), attributes themselves
 /// (`phone/@type`, `@status` on the record element), and local names only (namespace prefixes dropped, so
-/// xCard's `vc:email/vc:text` is `email/text`). A repeated element keeps its first value.
+/// xCard's `vc:email/vc:text` is `email/text`). A repeated element keeps its first value under its key, and
+/// all its values under `key[*]` (separated by U+001E) for mappings that `join` them.
 public struct XMLRecord: Sendable {
     public var fields: [String: String]
     /// Line where the record element starts.
@@ -128,7 +129,13 @@ public final class XMLRecordReader {
                 let key = path.dropFirst(recordDepth).joined(separator: "/")
                 let value = TextFolding.trim(text)
                 if !value.isEmpty {
-                    if record![key] == nil { record![key] = value }
+                    if let first = record![key] {
+                        // Repeated element: the first value stays under the key; all of them, separated by
+                        // U+001E, under `key[*]` for mappings that join them.
+                        record![key + "[*]"] = (record![key + "[*]"] ?? first) + "\u{1E}" + value
+                    } else {
+                        record![key] = value
+                    }
                     for qualified in pendingQualifiers[key] ?? [] where record![qualified] == nil { record![qualified] = value }
                 }
                 pendingQualifiers[key] = nil

@@ -11,13 +11,15 @@ public struct FieldRule: Sendable, Equatable {
     public var dateFormat: String?
     public var splitName: NamePart?
     public var defaultValue: String?
+    /// For XML: join every value of a repeated element with this separator instead of taking the first.
+    public var join: String?
 
     public init(columns: [String] = [], constant: String? = nil, valueMap: [String: String] = [:],
-                dateFormat: String? = nil, splitName: NamePart? = nil, defaultValue: String? = nil) {
+                dateFormat: String? = nil, splitName: NamePart? = nil, defaultValue: String? = nil, join: String? = nil) {
         self.columns = columns; self.constant = constant
         self.valueMap = Dictionary(valueMap.map { (TextFolding.fold(TextFolding.trim($0.key)), $0.value) },
                                    uniquingKeysWith: { a, _ in a })
-        self.dateFormat = dateFormat; self.splitName = splitName; self.defaultValue = defaultValue
+        self.dateFormat = dateFormat; self.splitName = splitName; self.defaultValue = defaultValue; self.join = join
     }
 }
 
@@ -56,8 +58,13 @@ public struct Mapping: Sendable {
         var missing: [String] = []
         for field in CanonicalField.allCases {
             guard let rule = rules[field] else { continue }
-            let column = rule.columns.lazy.compactMap { index[Self.headerKey($0)] }.first
+            // A joining rule prefers the all-values key of a repeated XML element (`name[*]`).
+            let candidates = rule.join == nil ? rule.columns : rule.columns.flatMap { [$0 + "[*]", $0] }
+            let column = candidates.lazy.compactMap { index[Self.headerKey($0)] }.first
             if let column { claimed.insert(column) } else if !rule.columns.isEmpty { missing.append(field.rawValue) }
+            if rule.join != nil {  // the first-value keys are covered by the joined value
+                for name in rule.columns { if let i = index[Self.headerKey(name)] { claimed.insert(i) } }
+            }
             bound.append((field, rule, column))
         }
         let extras = header.indices.filter { !claimed.contains($0) }.map { ($0, TextFolding.trim(header[$0])) }
@@ -84,6 +91,9 @@ public struct BoundMapping: Sendable {
         var mapped = MappedRecord()
         for (field, rule, column) in fields {
             var value = column.flatMap { $0 < values.count ? TextFolding.trim(values[$0]) : nil } ?? ""
+            if let separator = rule.join, value.unicodeScalars.contains("\u{1E}") {
+                value = value.replacingOccurrences(of: "\u{1E}", with: separator)
+            }
             if value.isEmpty, let constant = rule.constant { value = constant }
             if !rule.valueMap.isEmpty, let replaced = rule.valueMap[TextFolding.fold(value)] { value = replaced }
             if let part = rule.splitName { value = Self.split(fullName: value, part: part) }

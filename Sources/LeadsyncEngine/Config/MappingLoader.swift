@@ -3,7 +3,7 @@ import LeadsyncCore
 
 /// Reads `mappings/NAME.yaml` into a `Mapping`.
 enum MappingLoader {
-    static let fieldKeys = ["column", "constant", "map", "date_format", "split_name", "default"]
+    static let fieldKeys = ["column", "constant", "map", "date_format", "split_name", "default", "join"]
 
     static func load(file: String) throws -> Mapping {
         let root = try ConfigNode.load(file: file)
@@ -36,7 +36,7 @@ enum MappingLoader {
             }
             let rule = FieldRule(columns: try node.strings("column") ?? [], constant: try node.string("constant"),
                                  valueMap: valueMap, dateFormat: try node.string("date_format"), splitName: split,
-                                 defaultValue: try node.string("default"))
+                                 defaultValue: try node.string("default"), join: try node.string("join"))
             guard !rule.columns.isEmpty || rule.constant != nil || rule.defaultValue != nil else {
                 throw node.error("give a 'column' or a 'constant'")
             }
