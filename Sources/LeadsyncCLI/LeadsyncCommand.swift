@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LeadsyncConnectors
 import LeadsyncEngine
 import LeadsyncStore
 
@@ -32,12 +33,11 @@ struct Leadsync: ParsableCommand {
           leadsync log --run last           one line per input record
           leadsync lead show jane@acme.fr   why a lead has its status
         """,
-        version: LeadsyncVersion.current,
+        version: leadsyncVersion,
         subcommands: [Sync.self, Validate.self, Log.self, Leads.self, LeadCommand.self]
     )
 }
 
-enum LeadsyncVersion { static let current = "0.1.0" }
 
 /// `--config`, shared by every command.
 struct ConfigOption: ParsableArguments {

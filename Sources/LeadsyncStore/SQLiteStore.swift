@@ -40,13 +40,6 @@ public final class SQLiteStore: @unchecked Sendable {
         }
     }
 
-    /// An in-memory store for tests of the store itself.
-    public init(inMemory: Void) throws {
-        path = ":memory:"
-        writer = try DatabaseQueue()
-        try Schema.migrator.migrate(writer)
-    }
-
     /// Runs one batch in its own immediate transaction: everything it writes commits together or not at all.
     public func batch<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try transaction(ending: .commit, body)

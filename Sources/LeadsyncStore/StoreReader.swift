@@ -16,6 +16,13 @@ public struct LogRow: Sendable {
     }
 }
 
+extension LogRow {
+    init(_ row: Row) {
+        self.init(runID: row["run_id"], connector: row["connector"], recordRef: row["record_ref"], externalID: row["external_id"],
+                  action: row["action"], leadID: row["lead_id"], accountID: row["account_id"], status: row["status"], reason: row["reason"])
+    }
+}
+
 /// A source record folded into a lead, for `lead show`.
 public struct ProvenanceRow: Sendable {
     public var connector, identity, recordRef, contributed, runID: String
@@ -29,29 +36,11 @@ public struct StoreReader {
         try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY started_at, id")
     }
 
-    public func runSummary(id: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT summary FROM runs WHERE id = ?", arguments: [id])
-    }
-
     /// Log rows of one run, or of all runs when `runID` is nil, in input order.
     public func log(runID: String?, each: (LogRow) throws -> Void) throws {
         let sql = "SELECT * FROM reconciliation" + (runID == nil ? "" : " WHERE run_id = ?") + " ORDER BY id"
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: runID.map { [$0] } ?? [])
-        while let row = try cursor.next() {
-            try each(LogRow(runID: row["run_id"], connector: row["connector"], recordRef: row["record_ref"],
-                            externalID: row["external_id"], action: row["action"], leadID: row["lead_id"],
-                            accountID: row["account_id"], status: row["status"], reason: row["reason"]))
-        }
-    }
-
-    /// Per connector counts of actions for a run: the balance check reads the log itself, not the summary.
-    public func actionCounts(runID: String) throws -> [String: [String: Int]] {
-        var counts: [String: [String: Int]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT connector, action, COUNT(*) AS n FROM reconciliation WHERE run_id = ? GROUP BY connector, action",
-                                    arguments: [runID]) {
-            counts[row["connector"], default: [:]][row["action"]] = row["n"]
-        }
-        return counts
+        while let row = try cursor.next() { try each(LogRow(row)) }
     }
 
     public func leads(each: (Lead) throws -> Void) throws {
@@ -79,14 +68,6 @@ public struct StoreReader {
     }
 
     public func logEntries(leadID: Int64) throws -> [LogRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM reconciliation WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map { row in
-            LogRow(runID: row["run_id"], connector: row["connector"], recordRef: row["record_ref"],
-                   externalID: row["external_id"], action: row["action"], leadID: row["lead_id"],
-                   accountID: row["account_id"], status: row["status"], reason: row["reason"])
-        }
-    }
-
-    public func count(_ table: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+        try Row.fetchAll(db, sql: "SELECT * FROM reconciliation WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map(LogRow.init)
     }
 }

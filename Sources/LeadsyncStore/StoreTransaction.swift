@@ -237,7 +237,7 @@ enum LeadRow {
         var values: [(any DatabaseValueConvertible)?] = CanonicalField.allCases.map { lead.fields[$0] }
         values.append(lead.fields[.phone].map(PhoneNormaliser.matchKey))
         values.append(lead.fields[.mobile].map(PhoneNormaliser.matchKey))
-        values.append(lead.fields[.last_name].map { TextFolding.tokens($0).joined(separator: " ") })
+        values.append(lead.fields[.last_name].map(AccountKeys.lastNameKey))
         values.append(CompactJSON.encode(lead.extra))
         values.append(CompactJSON.encode(encodeSources(lead.sources)))
         values.append(lead.accountID)

@@ -17,7 +17,7 @@ public final class InMemoryPipeline: PipelineView {
     public func leadID(phone: String, lastNameKey: String) -> Int64? {
         leads.values.filter { lead in
             [lead.fields[.phone], lead.fields[.mobile]].compactMap { $0 }.map(PhoneNormaliser.matchKey).contains(phone)
-                && lead.fields[.last_name].map { TextFolding.tokens($0).joined(separator: " ") } == lastNameKey
+                && lead.fields[.last_name].map(AccountKeys.lastNameKey) == lastNameKey
         }.map(\.id).min()
     }
     public func lead(id: Int64) -> Lead? { leads[id] }

@@ -22,7 +22,7 @@ public struct DropDirectory: Sendable {
         self.settleSeconds = settleSeconds
     }
 
-    /// A file this run owns, sitting in `processing/`.
+    /// A file in the drop protocol: waiting in the drop directory, or claimed into `processing/`.
     public struct ClaimedFile: Sendable, Equatable {
         public var url: URL
         /// The name it was dropped under, used in record refs (`leads.csv#12`).
@@ -40,14 +40,17 @@ public struct DropDirectory: Sendable {
 
     /// Files a crashed run left in `processing/`: they are resumed before new ones are claimed.
     public func leftoverClaims() throws -> [ClaimedFile] {
-        try listFiles(in: processingDirectory).map { ClaimedFile(url: $0.url, modified: $0.modified, size: $0.size) }
+        try listFiles(in: processingDirectory)
     }
 
-    /// Complete files waiting in the drop directory, oldest first.
+    /// Complete files waiting in the drop directory, oldest first (not claimed yet).
+    public func pending(now: Date = Date()) throws -> [ClaimedFile] {
+        try listFiles(in: root).filter { now.timeIntervalSince($0.modified) >= settleSeconds }
+    }
+
+    /// The URLs of `pending(now:)`.
     public func pendingFiles(now: Date = Date()) throws -> [URL] {
-        try listFiles(in: root)
-            .filter { now.timeIntervalSince($0.modified) >= settleSeconds }
-            .map(\.url)
+        try pending(now: now).map(\.url)
     }
 
     /// Takes ownership of a dropped file by renaming it into `processing/`. Returns nil if another run was faster.
@@ -86,18 +89,16 @@ public struct DropDirectory: Sendable {
         return target
     }
 
-    private struct Listed { var url: URL; var modified: Date; var size: Int }
-
-    private func listFiles(in directory: URL) throws -> [Listed] {
+    private func listFiles(in directory: URL) throws -> [ClaimedFile] {
         guard FileManager.default.fileExists(atPath: directory.path) else { return [] }
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        var files: [Listed] = []
+        var files: [ClaimedFile] = []
         for name in names where Self.isCandidateName(name) {
             let url = directory.appendingPathComponent(name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
                   attributes[.type] as? FileAttributeType == .typeRegular else { continue }
-            files.append(Listed(url: url, modified: attributes[.modificationDate] as? Date ?? Date(),
-                                size: (attributes[.size] as? NSNumber)?.intValue ?? 0))
+            files.append(ClaimedFile(url: url, modified: attributes[.modificationDate] as? Date ?? Date(),
+                                     size: (attributes[.size] as? NSNumber)?.intValue ?? 0))
         }
         return files.sorted { ($0.modified, $0.url.lastPathComponent) < ($1.modified, $1.url.lastPathComponent) }
     }
@@ -131,20 +132,27 @@ public final class DirectoryLock {
     deinit { flock(fd, LOCK_UN); close(fd) }
 }
 
-/// FNV-1a over the whole file: identifies a drop's content in provenance. Not cryptographic; it only needs to
-/// tell two exports apart.
+/// FNV-1a, 64 bits: tells two contents apart (drops, feed pages, reading settings). Not cryptographic.
+public struct FNV1a {
+    public private(set) var value: UInt64 = 0xcbf29ce484222325
+    public init() {}
+    public mutating func add<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        for byte in bytes { value = (value ^ UInt64(byte)) &* 0x100000001b3 }
+    }
+    public var hex: String { String(value, radix: 16) }
+}
+
+/// FNV-1a over the whole file: identifies a drop's content in provenance and checkpoints.
 public func fileChecksum(path: String) throws -> String {
     var source = try FileByteSource(path: path)
     defer { source.close() }
-    var hash: UInt64 = 0xcbf29ce484222325
+    var hash = FNV1a()
     var chunk: [UInt8] = []
     chunk.reserveCapacity(1 << 20)
     while true {
         chunk.removeAll(keepingCapacity: true)
         guard try source.read(into: &chunk, max: 1 << 20) > 0 else { break }
-        chunk.withUnsafeBufferPointer { bytes in
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        }
+        chunk.withUnsafeBufferPointer { hash.add($0) }
     }
-    return String(hash, radix: 16)
+    return hash.hex
 }

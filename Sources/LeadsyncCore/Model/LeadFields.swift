@@ -18,8 +18,6 @@ public struct LeadFields: Equatable, Sendable {
     }
 
     public var employees: Double? { self[.employees].flatMap(Double.init) }
-    public var annualRevenue: Double? { self[.annual_revenue].flatMap(Double.init) }
-    public var budget: Double? { self[.budget].flatMap(Double.init) }
     public var optedOut: Bool { self[.opted_out] == "true" }
 }
 

@@ -18,10 +18,8 @@ public struct NormalisedRecord: Sendable {
     public var ref: RecordRef
     public var fields: LeadFields
     public var extra: [String: String]
-    public var isFreeMail: Bool
-    /// Registrable domain of a non-free email, else of the website.
-    public var accountDomain: String?
-    public var companyKey: String?
+    /// Free-mail flag, account domain and company key, computed once here.
+    public var account: AccountKeys
     /// Folded last name, the companion of the phone in the phone match key.
     public var lastNameKey: String?
     /// Sortable survivorship key (see `FieldSource.recency`).
@@ -107,19 +105,11 @@ public final class Normaliser {
                                                : "no email and no phone: cannot identify the person"))
         }
 
-        let emailDomain = fields[.email].flatMap(EmailNormaliser.domain(of:))
-        let isFreeMail = emailDomain.map { settings.freeMailDomains.contains($0) } ?? false
-        var accountDomain: String?
-        if let emailDomain, !isFreeMail { accountDomain = registrable(emailDomain) }
-        if accountDomain == nil, let site = fields[.website] {
-            let domain = registrable(site)
-            if let domain, !settings.freeMailDomains.contains(domain) { accountDomain = domain }
-        }
         let recency = (fields[.created_at] ?? fallbackTime) + "/" + String(format: "%012lld", sequence)
         return .success(NormalisedRecord(
-            ref: ref, fields: fields, extra: extra, isFreeMail: isFreeMail, accountDomain: accountDomain,
-            companyKey: fields[.company].flatMap(CompanyNormaliser.matchKey),
-            lastNameKey: fields[.last_name].map { TextFolding.tokens($0).joined(separator: " ") },
+            ref: ref, fields: fields, extra: extra,
+            account: AccountKeys(fields: fields, freeMailDomains: settings.freeMailDomains, registrable: registrable),
+            lastNameKey: fields[.last_name].map(AccountKeys.lastNameKey),
             recency: recency))
     }
 

@@ -2,9 +2,7 @@
 public struct BatchOutcome: Sendable {
     /// Leads created or changed, in final form.
     public var leads: [Lead] = []
-    public var newLeadIDs: Set<Int64> = []
     public var accounts: [Account] = []
-    public var newAccountIDs: Set<Int64> = []
     public var provenance: [ProvenanceLink] = []
     public var entries: [ReconciliationEntry] = []
     public var handoffs: [Handoff] = []
@@ -47,9 +45,7 @@ public struct BatchProcessor {
             outcome.entries.append(entry)
         }
         outcome.leads = work.changedLeadIDs.sorted().map { work.leads[$0]! }
-        outcome.newLeadIDs = work.newLeadIDs
         outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
-        outcome.newAccountIDs = work.newAccountIDs
         outcome.routingCursors = work.cursors
         return outcome
     }
@@ -83,10 +79,7 @@ public struct BatchProcessor {
             if let id = try work.leadID(connector: ref.connector, identity: identity), let lead = try work.lead(id) {
                 var probe = lead
                 merger.merge(record, into: &probe)
-                if probe.fields == lead.fields && probe.extra == lead.extra {
-                    return ReconciliationEntry(ref: ref, externalID: externalID, action: .unchanged, leadID: lead.id,
-                                               accountID: lead.accountID, status: lead.status, reason: lead.statusReason)
-                }
+                if probe.fields == lead.fields && probe.extra == lead.extra { return unchanged(record, lead) }
             }
             return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed,
                                        reason: "on the suppression list (\(key.hasPrefix("email:") ? "email" : "phone"))")
@@ -108,10 +101,7 @@ public struct BatchProcessor {
         let contributed = merger.merge(record, into: &lead)
         if before.fields.optedOut && action != .created {
             // An opted-out person takes no new data; only a re-sync of what is already there is "unchanged".
-            if action == .updated && lead.fields == before.fields && lead.extra == before.extra {
-                return ReconciliationEntry(ref: ref, externalID: externalID, action: .unchanged, leadID: before.id,
-                                           accountID: before.accountID, status: before.status, reason: before.statusReason)
-            }
+            if action == .updated && lead.fields == before.fields && lead.extra == before.extra { return unchanged(record, before) }
             return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed, reason: "the person opted out")
         }
         if action == .merged || action == .created {
@@ -132,30 +122,24 @@ public struct BatchProcessor {
                                    accountID: lead.accountID, status: lead.status, reason: lead.statusReason)
     }
 
+    /// A record that changed nothing, reported with the lead as it stands.
+    private func unchanged(_ record: NormalisedRecord, _ lead: Lead) -> ReconciliationEntry {
+        ReconciliationEntry(ref: record.ref, externalID: record.fields[.external_id], action: .unchanged, leadID: lead.id,
+                            accountID: lead.accountID, status: lead.status, reason: lead.statusReason)
+    }
+
     /// Re-links the account, re-scores, and hands off on first qualification.
     /// - Parameter known: the record the lead was just created from, whose keys are already computed.
     private func requalify(_ lead: inout Lead, work: inout WorkingSet, outcome: inout BatchOutcome, known: NormalisedRecord?) throws {
-        let emailDomain = lead.fields[.email].flatMap(EmailNormaliser.domain(of:))
-        let isFreeMail: Bool
-        var domain: String?
-        let companyKey: String?
-        if let known {
-            (isFreeMail, domain, companyKey) = (known.isFreeMail, known.accountDomain, known.companyKey)
-        } else {
-            isFreeMail = emailDomain.map { freeMailDomains.contains($0) } ?? false
-            domain = (emailDomain != nil && !isFreeMail) ? emailDomain.flatMap(DomainNormaliser.registrable) : nil
-            if domain == nil, let site = lead.fields[.website], let registrable = DomainNormaliser.registrable(host: site),
-               !freeMailDomains.contains(registrable) { domain = registrable }
-            companyKey = lead.fields[.company].flatMap(CompanyNormaliser.matchKey)
-        }
-        let accountKey = domain.map { "domain:" + $0 } ?? companyKey.map { "company:" + $0 + "|" + (lead.fields[.country] ?? "") }
-        if let accountKey {
-            lead.accountID = try work.upsertAccount(key: accountKey, domain: domain, from: lead.fields)
+        let keys = known?.account
+            ?? AccountKeys(fields: lead.fields, freeMailDomains: freeMailDomains, registrable: { DomainNormaliser.registrable(host: $0) })
+        if let accountKey = keys.accountKey {
+            lead.accountID = try work.upsertAccount(key: accountKey, domain: keys.domain, from: lead.fields)
         } else {
             lead.accountID = nil
         }
 
-        let facts = LeadFacts(fields: lead.fields, isFreeMail: isFreeMail, accountDomain: domain)
+        let facts = LeadFacts(fields: lead.fields, isFreeMail: keys.isFreeMail, accountDomain: keys.domain)
         let result = qualifier.qualify(facts)
         lead.score = result.score
         lead.scoreLines = result.lines
@@ -187,7 +171,6 @@ struct WorkingSet {
     let view: PipelineView
     var leads: [Int64: Lead] = [:]
     var changedLeadIDs: Set<Int64> = []
-    var newLeadIDs: Set<Int64> = []
     var identities: [String: Int64] = [:]
     var emails: [String: Int64] = [:]
     var phoneNames: [String: Int64] = [:]
@@ -207,7 +190,6 @@ struct WorkingSet {
 
     mutating func allocateLeadID() -> Int64 {
         defer { nextLead += 1 }
-        newLeadIDs.insert(nextLead)
         return nextLead
     }
 
@@ -265,7 +247,7 @@ struct WorkingSet {
         // The keys only need refreshing when the name or numbers changed.
         if let previous, previous.fields[.last_name] == lead.fields[.last_name], previous.fields[.phone] == lead.fields[.phone],
            previous.fields[.mobile] == lead.fields[.mobile] { return }
-        if let last = lastNameKey ?? lead.fields[.last_name].map({ TextFolding.tokens($0).joined(separator: " ") }) {
+        if let last = lastNameKey ?? lead.fields[.last_name].map(AccountKeys.lastNameKey) {
             for field in [CanonicalField.phone, .mobile] {
                 if let phone = lead.fields[field].map(PhoneNormaliser.matchKey) { phoneNames[phone + "|" + last] = phoneNames[phone + "|" + last] ?? lead.id }
             }

@@ -57,7 +57,7 @@ extension SyncRunner {
                 throw FeedError(message: "\(pageURL): \(error); nothing from this page was imported")
             }
             if checked.records == 0, page > 1 { break }  // an empty page ends page and offset pagination
-            let document = Document(url: body, name: pageURL, modified: Date(), itemRefs: true, complete: {},
+            let document = Document(url: body, name: pageURL, modified: Date(), itemRefs: true, checked: true, complete: {},
                                     fail: { reason in throw FeedError(message: "\(pageURL): \(reason)") })
             try syncDocument(document, checksum: try fileChecksum(path: body.path), connector: connector, runID: runID, now: now,
                              options: options, summary: &summary, report: &report, commit: commit)

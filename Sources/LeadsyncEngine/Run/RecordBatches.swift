@@ -9,12 +9,6 @@ struct RecordBatch {
     var recordsSeen: Int
 }
 
-/// Reads a file's records in batches, already mapped and normalised (or rejected with a reason).
-protocol RecordBatches: AnyObject {
-    /// The next batch, or nil at the end of the file.
-    func next() throws -> RecordBatch?
-}
-
 /// Turns rows or elements into records: shared by the CSV and XML readers.
 struct RecordShaper {
     let normaliser: Normaliser
@@ -38,58 +32,56 @@ struct RecordShaper {
     }
 }
 
-/// CSV rows → records. Owned by one thread at a time: created by the runner, then handed to the reader thread.
-final class CSVRecordBatches: RecordBatches, @unchecked Sendable {
-    private var reader: CSVReader<PrefixedSource>
-    private let mapping: BoundMapping
-    private let shaper: RecordShaper
+/// A document's items (CSV rows, XML record elements) read and shaped into records, batch by batch.
+/// Owned by one thread at a time: created by the runner, then handed whole to the reader thread.
+final class RecordBatches: @unchecked Sendable {
+    /// The next item, shaped lazily: items skipped after a crash are read but never mapped or normalised.
+    typealias Read = () throws -> (() -> IncomingRecord)?
+    private let read: Read
     private let batchSize: Int
     private let skip: Int
     private var recordsSeen = 0
 
     /// - Parameter skip: records already committed before a crash; read but not returned.
-    init(reader: CSVReader<PrefixedSource>, mapping: BoundMapping, shaper: RecordShaper, batchSize: Int, skip: Int) {
-        self.reader = reader; self.mapping = mapping; self.shaper = shaper; self.batchSize = batchSize; self.skip = skip
+    init(batchSize: Int, skip: Int, read: @escaping Read) {
+        self.read = read; self.batchSize = batchSize; self.skip = skip
     }
 
-    func next() throws -> RecordBatch? {
-        var batch: [IncomingRecord] = []
-        batch.reserveCapacity(batchSize)
-        while batch.count < batchSize, let row = try reader.next() {
-            recordsSeen += 1
-            if recordsSeen <= skip { continue }
-            if let defect = row.defect {
-                batch.append(shaper.reject(line: row.line, defect))
-            } else if row.fields.count != mapping.columnCount {
-                batch.append(shaper.reject(line: row.line, "expected \(mapping.columnCount) columns as in the header, found \(row.fields.count)"))
-            } else {
-                batch.append(shaper.shape(mapping.apply(row.fields), line: row.line))
+    /// CSV rows: a row with a defect or the wrong number of columns is rejected with its line.
+    static func csv(_ reader: CSVReader<PrefixedSource>, mapping: BoundMapping, shaper: RecordShaper, batchSize: Int, skip: Int) -> RecordBatches {
+        var reader = reader
+        return RecordBatches(batchSize: batchSize, skip: skip) {
+            guard let row = try reader.next() else { return nil }
+            return {
+                if let defect = row.defect { return shaper.reject(line: row.line, defect) }
+                guard row.fields.count == mapping.columnCount else {
+                    return shaper.reject(line: row.line, "expected \(mapping.columnCount) columns as in the header, found \(row.fields.count)")
+                }
+                return shaper.shape(mapping.apply(row.fields), line: row.line)
             }
         }
-        return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen)
-    }
-}
-
-/// XML record elements → records.
-final class XMLRecordBatches: RecordBatches, @unchecked Sendable {
-    private let reader: XMLRecordReader
-    private let mapping: KeyedMapper
-    private let shaper: RecordShaper
-    private let batchSize: Int
-    private let skip: Int
-    private var recordsSeen = 0
-
-    init(reader: XMLRecordReader, mapping: Mapping, shaper: RecordShaper, batchSize: Int, skip: Int) {
-        self.reader = reader; self.mapping = KeyedMapper(mapping: mapping); self.shaper = shaper; self.batchSize = batchSize; self.skip = skip
     }
 
+    /// XML record elements, mapped by key.
+    static func xml(_ reader: XMLRecordReader, mapping: Mapping, shaper: RecordShaper, batchSize: Int, skip: Int) -> RecordBatches {
+        let mapper = KeyedMapper(mapping: mapping)
+        var index = 0
+        return RecordBatches(batchSize: batchSize, skip: skip) {
+            guard let element = try reader.next() else { return nil }
+            index += 1
+            let position = index
+            return { shaper.shape(mapper.apply(element.fields), line: element.line, index: position) }
+        }
+    }
+
+    /// The next batch, or nil at the end of the document.
     func next() throws -> RecordBatch? {
         var batch: [IncomingRecord] = []
         batch.reserveCapacity(batchSize)
-        while batch.count < batchSize, let element = try reader.next() {
+        while batch.count < batchSize, let shape = try read() {
             recordsSeen += 1
             if recordsSeen <= skip { continue }
-            batch.append(shaper.shape(mapping.apply(element.fields), line: element.line, index: recordsSeen))
+            batch.append(shape())
         }
         return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen)
     }
@@ -107,7 +99,7 @@ final class BackgroundBatches: @unchecked Sendable {
     private var cancelled = false
     private let depth = 2
 
-    init(_ source: any RecordBatches & Sendable) {
+    init(_ source: RecordBatches) {
         let thread = Thread { [self] in
             defer { condition.lock(); finished = true; condition.broadcast(); condition.unlock() }
             do {

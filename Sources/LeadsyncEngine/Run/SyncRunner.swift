@@ -93,6 +93,9 @@ public final class SyncRunner {
         var modified: Date
         /// Feed documents refer to records as `URL#item` (the record's id), files as `file#line`.
         var itemRefs: Bool
+        /// The caller already read the document to its end and found it sound (feed pages are checked
+        /// before pagination can go on), so it is not checked a second time.
+        var checked = false
         var complete: () throws -> Void
         /// Sets a refused document aside and says where it went; a feed page throws instead (the run fails).
         var fail: (String) throws -> String?
@@ -126,16 +129,15 @@ public final class SyncRunner {
 
         do {
             if !options.dryRun { try drop.prepare() }
-            var work: [(DropDirectory.ClaimedFile, checksum: String, resumed: Bool)] = []
+            var work: [(DropDirectory.ClaimedFile, checksum: String)] = []
             for leftover in try drop.leftoverClaims() {
-                work.append((leftover, try fileChecksum(path: leftover.url.path), true))
+                work.append((leftover, try fileChecksum(path: leftover.url.path)))
             }
-            for file in try drop.pendingFiles(now: options.now) {
+            for pending in try drop.pending(now: options.now) {
+                let file = pending.url
                 let checksum = try fileChecksum(path: file.path)
-                if options.dryRun {
-                    let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
-                    work.append((DropDirectory.ClaimedFile(url: file, modified: attributes[.modificationDate] as? Date ?? Date(),
-                                                           size: (attributes[.size] as? NSNumber)?.intValue ?? 0), checksum, false))
+                if options.dryRun {  // read in place: nothing is claimed or moved
+                    work.append((pending, checksum))
                     continue
                 }
                 // The checkpoint is reset before the claim, so a crash in between resumes from zero.
@@ -146,10 +148,10 @@ public final class SyncRunner {
                     try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: claimed.name, checksum: checksum,
                                                              recordsDone: 0, status: .claimed, runID: runID, now: now) }
                 }
-                work.append((claimed, checksum, false))
+                work.append((claimed, checksum))
             }
-            for (file, checksum, _) in work {
-                let document = Document(url: file.url, name: file.name, modified: file.modified, itemRefs: false,
+            for (file, checksum) in work {
+                let document = Document(url: file.url, name: file.name, modified: file.modified, itemRefs: false, checked: false,
                                         complete: { _ = try drop.complete(file) }, fail: { try drop.fail(file, reason: $0).path })
                 try syncDocument(document, checksum: checksum, connector: connector, runID: runID, now: now,
                                  options: options, summary: &summary, report: &report, commit: commit)
@@ -215,21 +217,22 @@ public final class SyncRunner {
         let mappingSpec = configuration.mappings[connector.mapping]!
         var source = try FileByteSource(path: file.url.path)
         defer { source.close() }
-        let records: any RecordBatches & Sendable
+        let records: RecordBatches
         switch connector.kind {
         case "xml-drop", "http-feed":
             let recordPath = connector.recordPath ?? mappingSpec.recordPath ?? ""
             // A document is taken whole or not at all: it is checked to the end before any record commits.
-            do {
-                var check = try FileByteSource(path: file.url.path)
-                defer { check.close() }
-                _ = try XMLRecordReader.validate(source: check, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath)
-            } catch let error as XMLDocumentError {
-                return try quarantine("\(error)")
+            if !file.checked {
+                do {
+                    var check = try FileByteSource(path: file.url.path)
+                    defer { check.close() }
+                    _ = try XMLRecordReader.validate(source: check, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath)
+                } catch let error as XMLDocumentError {
+                    return try quarantine("\(error)")
+                }
             }
-            records = XMLRecordBatches(reader: try XMLRecordReader(source: source, name: file.name, recordPath: recordPath,
-                                                                   errorPath: mappingSpec.errorPath),
-                                       mapping: mappingSpec, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
+            let reader = try XMLRecordReader(source: source, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath)
+            records = RecordBatches.xml(reader, mapping: mappingSpec, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
         default:
             let csv: CSVFile
             do {
@@ -241,8 +244,7 @@ public final class SyncRunner {
             guard mapping.canIdentify else {
                 return try quarantine("the header has none of the columns mapping '\(connector.mapping)' reads email, phone or mobile from; found columns: \(csv.header.prefix(20).joined(separator: ", "))")
             }
-            records = CSVRecordBatches(reader: csv.reader, mapping: mapping, shaper: shaper,
-                                       batchSize: configuration.main.batchSize, skip: alreadyDone)
+            records = RecordBatches.csv(csv.reader, mapping: mapping, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
         }
         let batches = BackgroundBatches(records)
         defer { batches.cancel() }
@@ -287,8 +289,8 @@ public final class SyncRunner {
                 text += rule.valueMap.sorted { $0.key < $1.key }.map { "\($0.key)>\($0.value)" }.joined(separator: ",")
             }
         }
-        var hash: UInt64 = 0xcbf29ce484222325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        return String(hash, radix: 16)
+        var hash = FNV1a()
+        hash.add(text.utf8)
+        return hash.hex
     }
 }
