@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C shims over system libraries.
@@ -34,16 +39,28 @@ let package = Package(
         .target(name: "LeadsyncStore", dependencies: ["LeadsyncCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // Configuration loading and one-shot runs.
         .target(name: "LeadsyncEngine", dependencies: ["LeadsyncCore", "LeadsyncConnectors", "LeadsyncStore", "Yams"]),
+        // `leadsync run`: the long-running service (watchers, feed schedulers, executor, systemd, metrics endpoint).
+        .target(name: "LeadsyncDaemon", dependencies: [
+            "LeadsyncEngine", "LeadsyncStore", "LeadsyncConnectors", "LeadsyncCore",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .executableTarget(name: "LeadsyncCLI", dependencies: [
-            "LeadsyncEngine", "LeadsyncStore", "LeadsyncCore",
+            "LeadsyncEngine", "LeadsyncStore", "LeadsyncCore", "LeadsyncDaemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Synthetic lead generator shared by tests and benchmarks.
-        .target(name: "LeadsyncTesting", dependencies: ["LeadsyncCore", "LeadsyncEngine", "LeadsyncStore"]),
+        .target(name: "LeadsyncTesting", dependencies: ["LeadsyncCore", "LeadsyncConnectors", "LeadsyncEngine", "LeadsyncStore"]),
         .executableTarget(name: "LeadsyncBench", dependencies: ["LeadsyncTesting", "LeadsyncEngine"]),
 
         .testTarget(name: "LeadsyncCoreTests", dependencies: ["LeadsyncCore", "LeadsyncTesting"]),
         .testTarget(name: "LeadsyncConnectorsTests", dependencies: ["LeadsyncConnectors", "LeadsyncCore", "LeadsyncTesting"]),
+        .testTarget(name: "LeadsyncDaemonTests", dependencies: ["LeadsyncDaemon", "LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting",
+                                                                .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LeadsyncEngineTests", dependencies: ["LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
     ],

@@ -5,7 +5,7 @@ import LeadsyncEngine
 import LeadsyncStore
 
 @main
-struct Leadsync: ParsableCommand {
+struct Leadsync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leadsync",
         abstract: "Move marketing leads to sales once, clean, scored, and with proof of what happened to each record.",
@@ -25,16 +25,18 @@ struct Leadsync: ParsableCommand {
           3   the store could not be opened or written
           4   a source failed (missing drop directory, feed error)
           64  the command line is wrong
+          70  internal error (`leadsync run`: port in use, inotify unavailable)
 
         Typical use:
           leadsync validate                 check the configuration
           leadsync sync --dry-run           see what a sync would do
           leadsync sync                     sync all connectors once
+          leadsync run                      run as a service (see `leadsync run --help`)
           leadsync log --run last           one line per input record
           leadsync lead show jane@acme.fr   why a lead has its status
         """,
         version: leadsyncVersion,
-        subcommands: [Sync.self, Validate.self, Log.self, Leads.self, LeadCommand.self]
+        subcommands: [Sync.self, RunDaemon.self, Validate.self, Log.self, Leads.self, LeadCommand.self]
     )
 }
 

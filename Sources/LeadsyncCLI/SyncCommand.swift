@@ -60,25 +60,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         try reporting {
             let configuration = try options.load()
-            for connector in configuration.connectors {
-                if let feed = connector.feed {
-                    // The secret must be readable now; its value is never printed.
-                    do {
-                        switch feed.auth {
-                        case .none: break
-                        case .bearer(let secret), .basic(_, let secret), .apiKeyHeader(_, let secret), .apiKeyQuery(_, let secret):
-                            _ = try secret.resolve()
-                        }
-                    } catch let error as SecretError {
-                        throw Failure.config("\(connector.file) (key auth.secret): \(error)")
-                    }
-                    continue
-                }
-                var isDirectory: ObjCBool = false
-                if !FileManager.default.fileExists(atPath: connector.path.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
-                    throw Failure.config("\(connector.file) (key path): drop directory \(connector.path.path) does not exist")
-                }
-            }
+            do { try configuration.checkEnvironment() } catch let error as ConfigError { throw Failure.config(error.description) }
             switch configuration.main.store {
             case .sqlite(let path):
                 if FileManager.default.fileExists(atPath: path) {

@@ -14,6 +14,8 @@ public struct StoreError: Error, CustomStringConvertible {
 public final class SQLiteStore: @unchecked Sendable {
     public let path: String
     let writer: any DatabaseWriter
+    /// Told how long each committed or rolled-back batch transaction took (the daemon's latency metric).
+    public var transactionObserver: (@Sendable (Duration) -> Void)?
 
     /// Opens (creating if needed) and migrates the store. WAL with `synchronous=NORMAL`: a killed process
     /// loses nothing committed; only a power cut may lose the last transactions, never consistency.
@@ -51,13 +53,35 @@ public final class SQLiteStore: @unchecked Sendable {
     }
 
     private func transaction<T>(ending: Database.TransactionCompletion, _ body: (StoreTransaction) throws -> T) throws -> T {
-        try writer.writeWithoutTransaction { db in
+        let started = ContinuousClock.now
+        defer { transactionObserver?(ContinuousClock.now - started) }
+        return try writer.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(StoreTransaction(db: db))
                 return ending
             }
             return result!
+        }
+    }
+
+    /// Why the store cannot be used right now, or nil: opens a fresh read-only connection and reads the
+    /// schema, so a file that was removed, made unreadable or corrupted is noticed (the pool's open handles
+    /// would keep answering).
+    public func healthProblem() -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return "the store file \(path) is missing" }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(2)
+        do {
+            let probe = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try probe.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            try probe.close()
+            return nil
+        } catch let error as DatabaseError {
+            return "the store \(path) cannot be read: \(error.message ?? "\(error)")"
+        } catch {
+            return "the store \(path) cannot be read: \(error)"
         }
     }
 

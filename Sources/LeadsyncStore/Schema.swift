@@ -14,7 +14,7 @@ enum Schema {
                 id TEXT PRIMARY KEY,
                 started_at TEXT NOT NULL,
                 finished_at TEXT,
-                status TEXT NOT NULL,              -- running | completed | failed
+                status TEXT NOT NULL,              -- running | completed | interrupted (daemon shutdown) | failed
                 summary TEXT                       -- JSON, as printed by `leadsync sync --format json`
             );
             CREATE TABLE accounts (

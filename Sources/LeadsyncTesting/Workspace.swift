@@ -22,8 +22,9 @@ public final class Workspace: @unchecked Sendable {
     ///   - connectors: connector name → mapping name; each gets a csv-drop under `drops/NAME`.
     ///   - connectorExtras: extra YAML lines per connector (`priority_fields: [job_title]`).
     ///   - rules: rules YAML; the shipped `rules/qualification.yaml` when nil.
+    ///   - mainExtras: extra YAML appended to `leadsync.yaml` (a `daemon:` section).
     public init(connectors: [String: String], connectorExtras: [String: String] = [:], batchSize: Int = 2000,
-                rules: String? = nil) throws {
+                rules: String? = nil, mainExtras: String = "") throws {
         directory = try TemporaryDirectory()
         let rulesPath = rules == nil ? Self.repositoryRoot.appendingPathComponent("rules/qualification.yaml").path : "rules.yaml"
         if let rules { try directory.write("rules.yaml", rules) }
@@ -38,17 +39,23 @@ public final class Workspace: @unchecked Sendable {
               timezone: Europe/Paris
             batch_size: \(batchSize)
             settle_seconds: 0
-            """)
+
+            """ + mainExtras)
         for (name, mapping) in connectors {
-            try directory.write("connectors/\(name).yaml", """
-                name: \(name)
-                kind: csv-drop
-                path: drops/\(name)
-                mapping: \(mapping)
-                \(connectorExtras[name] ?? "")
-                """)
-            try FileManager.default.createDirectory(at: directory.path("drops/\(name)"), withIntermediateDirectories: true)
+            try addConnector(name, mapping: mapping, extra: connectorExtras[name] ?? "")
         }
+    }
+
+    /// Writes `connectors/NAME.yaml` for a csv-drop under `drops/NAME`, and makes the directory.
+    public func addConnector(_ name: String, mapping: String, extra: String = "") throws {
+        try directory.write("connectors/\(name).yaml", """
+            name: \(name)
+            kind: csv-drop
+            path: drops/\(name)
+            mapping: \(mapping)
+            \(extra)
+            """)
+        try FileManager.default.createDirectory(at: directory.path("drops/\(name)"), withIntermediateDirectories: true)
     }
 
     @discardableResult

@@ -44,8 +44,14 @@ public struct DropDirectory: Sendable {
     }
 
     /// Complete files waiting in the drop directory, oldest first (not claimed yet).
-    public func pending(now: Date = Date()) throws -> [ClaimedFile] {
-        try listFiles(in: root).filter { now.timeIntervalSince($0.modified) >= settleSeconds }
+    /// - Parameter complete: names known to be complete (seen closed or renamed in by inotify): no settle wait.
+    public func pending(now: Date = Date(), complete: Set<String> = []) throws -> [ClaimedFile] {
+        try listFiles(in: root).filter { complete.contains($0.name) || now.timeIntervalSince($0.modified) >= settleSeconds }
+    }
+
+    /// How many files wait in the drop directory or sit claimed in `processing/`, settled or not.
+    public func waitingCount() -> Int {
+        ((try? listFiles(in: root).count) ?? 0) + ((try? listFiles(in: processingDirectory).count) ?? 0)
     }
 
     /// The URLs of `pending(now:)`.
@@ -104,7 +110,7 @@ public struct DropDirectory: Sendable {
     }
 
     /// Names a writer uses while a file is incomplete, and our own notes, are never picked up.
-    static func isCandidateName(_ name: String) -> Bool {
+    public static func isCandidateName(_ name: String) -> Bool {
         if name.hasPrefix(".") || name.hasPrefix("~") { return false }
         for suffix in [".tmp", ".part", ".partial", ".crdownload", ".error", ".lock", ".swp"] where name.hasSuffix(suffix) { return false }
         return true

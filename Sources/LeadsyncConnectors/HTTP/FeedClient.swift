@@ -28,6 +28,8 @@ public final class FeedClient {
     public let fetcher: HTTPFetcher
     public let retry: RetryPolicy
     private let sleep: (Double) -> Void
+    /// Told the status of every response, retries included.
+    public var onResponse: ((Int) -> Void)?
 
     public init(settings: HTTPSettings, retry: RetryPolicy, sleep: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }) {
         fetcher = HTTPFetcher(settings: settings)
@@ -44,6 +46,7 @@ public final class FeedClient {
             var reason: String
             do {
                 let response = try fetcher.get(url, displayURL: displayURL, headers: headers, to: file)
+                onResponse?(response.status)
                 switch response.status {
                 case 200..<300, 304:
                     return response

@@ -86,6 +86,18 @@ struct ConfigNode {
         return value
     }
 
+    /// A duration in seconds: a number of seconds, or a number with a unit (`90s`, `15m`, `1h`, `1d`).
+    func seconds(_ key: String) throws -> Double? {
+        guard let child = child(key) else { return nil }
+        guard let text = child.scalarString?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            throw child.error("expected a duration such as 30s, 15m or 1h")
+        }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value >= 0 { return value * factor }
+        if let value = Double(text), value >= 0 { return value }
+        throw child.error("'\(text)' is not a duration; write a number of seconds or use a unit: 30s, 15m, 1h, 1d")
+    }
+
     /// A list of text values; a single scalar counts as a list of one.
     func strings(_ key: String) throws -> [String]? {
         guard let child = child(key) else { return nil }

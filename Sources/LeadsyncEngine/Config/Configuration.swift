@@ -48,3 +48,28 @@ public struct Configuration: Sendable {
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { directory.appendingPathComponent($0).path }
     }
 }
+
+extension Configuration {
+    /// Checks what only this machine can tell: every drop directory exists and every feed secret can be
+    /// read (its value is never printed). `leadsync validate`, `leadsync run` and each reload call it.
+    public func checkEnvironment(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        for connector in connectors {
+            if let feed = connector.feed {
+                do {
+                    switch feed.auth {
+                    case .none: break
+                    case .bearer(let secret), .basic(_, let secret), .apiKeyHeader(_, let secret), .apiKeyQuery(_, let secret):
+                        _ = try secret.resolve(environment: environment)
+                    }
+                } catch let error as SecretError {
+                    throw ConfigError(file: connector.file, key: "auth.secret", "\(error)")
+                }
+                continue
+            }
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: connector.path.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw ConfigError(file: connector.file, key: "path", "drop directory \(connector.path.path) does not exist; create it or fix the path")
+            }
+        }
+    }
+}

@@ -63,8 +63,11 @@ public struct FeedSettings: Sendable {
     public var http = HTTPSettings()
     public var retry = RetryPolicy()
     public var maxPages = 10_000
+    /// `leadsync run` polls the feed this often, give or take `jitter` (a fraction of it).
+    public var interval = 900.0
+    public var jitter = 0.1
 
-    static let keys = ["url", "record_path", "pagination", "auth", "http", "tls", "retry", "max_pages"]
+    static let keys = ["url", "record_path", "pagination", "auth", "http", "tls", "retry", "max_pages", "interval", "jitter"]
 
     static func load(_ root: ConfigNode) throws -> FeedSettings {
         let url = try root.requiredString("url")
@@ -74,6 +77,14 @@ public struct FeedSettings: Sendable {
         var feed = FeedSettings(url: url)
         feed.recordPath = try root.string("record_path")
         feed.maxPages = try root.int("max_pages") ?? feed.maxPages
+        if let interval = try root.seconds("interval") {
+            guard interval >= 1 else { throw root.child("interval")!.error("must be at least 1s") }
+            feed.interval = interval
+        }
+        if let jitter = try root.double("jitter") {
+            guard (0...0.5).contains(jitter) else { throw root.child("jitter")!.error("must be between 0 and 0.5 (a fraction of the interval)") }
+            feed.jitter = jitter
+        }
         if let node = root.child("pagination") {
             try node.onlyKeys(["next_link", "page_param", "page_start", "offset_param", "limit_param", "limit"])
             if let path = try node.string("next_link") {

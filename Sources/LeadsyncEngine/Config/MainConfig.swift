@@ -7,6 +7,54 @@ public enum StoreLocation: Sendable, Equatable {
     case sqlite(path: String)
 }
 
+/// The `daemon:` section: how `leadsync run` behaves. Ignored by one-shot commands.
+public struct DaemonSettings: Sendable, Equatable {
+    /// Where the HTTP endpoint (/metrics, /healthz, /readyz) listens; nil turns it off.
+    public var listenHost: String? = "127.0.0.1"
+    public var listenPort = 9464
+    /// Runs at the same time, all connectors together (each connector runs at most once at a time).
+    public var maxConcurrentRuns = 2
+    /// How often drop directories are listed in case inotify missed an event (network filesystems).
+    public var rescanSeconds = 30.0
+    /// On SIGTERM: how long the batch in flight may take to commit before it is rolled back.
+    public var graceSeconds = 20.0
+    /// A failing feed retries after 30s, 60s, 120s, … up to this.
+    public var maxBackoffSeconds = 900.0
+    public init() {}
+
+    static let keys = ["listen", "max_concurrent_runs", "rescan_interval", "shutdown_grace", "max_backoff"]
+
+    static func load(_ node: ConfigNode) throws -> DaemonSettings {
+        try node.onlyKeys(keys)
+        var settings = DaemonSettings()
+        if let listen = try node.string("listen") {
+            if listen == "off" || listen == "none" {
+                settings.listenHost = nil
+            } else {
+                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+                    throw node.child("listen")!.error("expected HOST:PORT such as 127.0.0.1:9464, or off")
+                }
+                settings.listenHost = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                settings.listenPort = port
+            }
+        }
+        if let runs = try node.int("max_concurrent_runs") {
+            guard runs >= 1 else { throw node.child("max_concurrent_runs")!.error("must be 1 or more") }
+            settings.maxConcurrentRuns = runs
+        }
+        if let rescan = try node.seconds("rescan_interval") {
+            guard rescan >= 1 else { throw node.child("rescan_interval")!.error("must be at least 1s") }
+            settings.rescanSeconds = rescan
+        }
+        settings.graceSeconds = try node.seconds("shutdown_grace") ?? settings.graceSeconds
+        if let backoff = try node.seconds("max_backoff") {
+            guard backoff >= 1 else { throw node.child("max_backoff")!.error("must be at least 1s") }
+            settings.maxBackoffSeconds = backoff
+        }
+        return settings
+    }
+}
+
 /// `leadsync.yaml`: the store, where connectors, mappings and rules live, and defaults.
 public struct MainConfig: Sendable {
     public var file: String
@@ -17,8 +65,9 @@ public struct MainConfig: Sendable {
     public var normaliser: NormaliserSettings
     public var batchSize: Int
     public var settleSeconds: Double
+    public var daemon: DaemonSettings
 
-    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds"]
+    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon"]
     static let defaultsKeys = ["phone_region", "timezone", "free_mail_domains"]
 
     /// `--config`, else `$LEADSYNC_CONFIG`, else `./leadsync.yaml`, else `/etc/leadsync/leadsync.yaml`.
@@ -72,7 +121,8 @@ public struct MainConfig: Sendable {
             connectorsDirectory: resolve(try root.string("connectors_dir") ?? "connectors"),
             mappingsDirectory: resolve(try root.string("mappings_dir") ?? "mappings"),
             rulesFile: resolve(try root.string("rules") ?? "rules/qualification.yaml"),
-            normaliser: settings, batchSize: batchSize, settleSeconds: settle)
+            normaliser: settings, batchSize: batchSize, settleSeconds: settle,
+            daemon: try root.child("daemon").map(DaemonSettings.load) ?? DaemonSettings())
     }
 }
 

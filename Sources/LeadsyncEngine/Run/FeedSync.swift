@@ -26,6 +26,7 @@ extension SyncRunner {
         case .apiKeyQuery(let name, let secret): secretQuery = (name, try secret.resolve())
         }
         let client = FeedClient(settings: feed.http, retry: feed.retry)
+        if let observe = options.feedResponse { client.onResponse = { observe(connector.name, $0) } }
         let mapping = configuration.mappings[connector.mapping]!
         let recordPath = connector.recordPath ?? mapping.recordPath ?? ""
         var nextLinkPath: String?

@@ -15,6 +15,10 @@ public struct SyncReport: Sendable, Encodable {
     public var notModified: [String] = []
     /// Connectors whose source failed (a feed's permanent error or exhausted retries): the exit code is 4.
     public var sourceFailures: [String: String] = [:]
+    /// Leads handed off to sales in this run, per connector (a lead is handed off once, ever).
+    public var handedOff: [String: Int] = [:]
+    /// The run was stopped (daemon shutdown) before it finished: a claimed file resumes on the next start.
+    public var interrupted = false
     public var balanced: Bool { connectors.values.allSatisfy(\.balanced) }
 
     public struct FailedFile: Sendable, Encodable {
@@ -24,7 +28,7 @@ public struct SyncReport: Sendable, Encodable {
         public var movedTo: String?
     }
 
-    enum CodingKeys: String, CodingKey { case run_id, dry_run, connectors, balanced, failed_files, connector_errors, replayed_files, not_modified, source_failures }
+    enum CodingKeys: String, CodingKey { case run_id, dry_run, interrupted, connectors, handed_off, balanced, failed_files, connector_errors, replayed_files, not_modified, source_failures }
     enum SummaryKeys: String, CodingKey {
         case received, created, updated, unchanged, merged, rejected, suppressed, qualified, disqualified, nurture, balanced
     }
@@ -34,6 +38,8 @@ public struct SyncReport: Sendable, Encodable {
         try container.encode(runID, forKey: .run_id)
         try container.encode(dryRun, forKey: .dry_run)
         try container.encode(balanced, forKey: .balanced)
+        try container.encode(interrupted, forKey: .interrupted)
+        try container.encode(handedOff, forKey: .handed_off)
         var nested = container.nestedContainer(keyedBy: DynamicKey.self, forKey: .connectors)
         for (name, s) in connectors.sorted(by: { $0.key < $1.key }) {
             var c = nested.nestedContainer(keyedBy: SummaryKeys.self, forKey: DynamicKey(name))
@@ -59,7 +65,7 @@ public struct SyncReport: Sendable, Encodable {
 
     /// The human summary: one block per connector, with the balance check spelled out.
     public func text() -> String {
-        var lines = ["run \(runID)\(dryRun ? " (dry run: nothing was written)" : "")"]
+        var lines = ["run \(runID)\(dryRun ? " (dry run: nothing was written)" : "")\(interrupted ? " (interrupted: resumes on the next run)" : "")"]
         for (name, s) in connectors.sorted(by: { $0.key < $1.key }) {
             lines.append("")
             lines.append("connector \(name)")

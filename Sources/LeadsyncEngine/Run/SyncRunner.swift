@@ -23,6 +23,13 @@ public struct SyncOptions {
     public var progress: ProgressReporter?
     /// The run's clock: settle checks and handoff times use it.
     public var now = Date()
+    /// Stops the run between batches (the daemon's shutdown); nil for a CLI run.
+    public var control: RunControl?
+    /// Names of dropped files known to be complete (the daemon saw them closed after writing, or renamed
+    /// into the directory): they skip the settle wait.
+    public var completeFiles: Set<String> = []
+    /// Told the HTTP status of every feed response, retries included (the daemon's metrics).
+    public var feedResponse: (@Sendable (_ connector: String, _ status: Int) -> Void)?
     public init() {}
 }
 
@@ -58,12 +65,29 @@ public final class SyncRunner {
                     }
                 }
             } else {
+                options.control?.progressed()
                 try store.batch { try $0.beginRun(id: runID, startedAt: now) }
-                for connector in selected {
-                    try runConnector(connector, runID: runID, now: now, options: options, report: &report) { body in try store.batch(body) }
+                // A cancelled run's batch in flight is rolled back: the check is the transaction's last step.
+                let commit: Commit = { body in
+                    try self.store.batch { tx in
+                        try body(tx)
+                        if options.control?.isCancelled == true { throw RunCancelled() }
+                    }
+                    options.control?.progressed()
+                }
+                do {
+                    for connector in selected {
+                        try runConnector(connector, runID: runID, now: now, options: options, report: &report, commit: commit)
+                        if options.control?.stopRequested == true { throw RunInterrupted() }
+                    }
+                } catch is RunInterrupted {
+                    report.interrupted = true
+                } catch is RunCancelled {
+                    report.interrupted = true
                 }
                 let finished = ISO8601DateFormatter().string(from: Date())
-                try store.batch { try $0.finishRun(id: runID, finishedAt: finished, status: "completed", summaryJSON: report.json()) }
+                try store.batch { try $0.finishRun(id: runID, finishedAt: finished, status: report.interrupted ? "interrupted" : "completed",
+                                                   summaryJSON: report.json()) }
             }
         } catch let error as StoreError {
             throw RunError.store(error.message)
@@ -133,7 +157,7 @@ public final class SyncRunner {
             for leftover in try drop.leftoverClaims() {
                 work.append((leftover, try fileChecksum(path: leftover.url.path)))
             }
-            for pending in try drop.pending(now: options.now) {
+            for pending in try drop.pending(now: options.now, complete: options.completeFiles) {
                 let file = pending.url
                 let checksum = try fileChecksum(path: file.path)
                 if options.dryRun {  // read in place: nothing is claimed or moved
@@ -257,6 +281,7 @@ public final class SyncRunner {
                     let outcome = try processor.process(records, view: try tx.prefetchedView(for: records))
                     try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum)
                     summary.add(outcome.summary)
+                    report.handedOff[connector.name, default: 0] += outcome.handoffs.count
                 }
                 try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: recordsSeen,
                                       status: final ? .done : .claimed, reading: reading, runID: runID, now: now)
@@ -268,6 +293,8 @@ public final class SyncRunner {
 
         while let batch = try batches.next() {
             try flush(batch.records, recordsSeen: batch.recordsSeen, final: false)
+            // Stopping between batches: the file stays claimed with its checkpoint and resumes on the next start.
+            if options.control?.stopRequested == true, !options.dryRun { throw RunInterrupted() }
         }
         if options.dryRun { return }
         // The final checkpoint says "done" before the file moves: a crash in between just moves it next time.
