@@ -65,11 +65,16 @@ public final class SQLiteStore: @unchecked Sendable {
         }
     }
 
-    /// Why the store cannot be used right now, or nil: opens a fresh read-only connection and reads the
-    /// schema, so a file that was removed, made unreadable or corrupted is noticed (the pool's open handles
-    /// would keep answering).
+    /// Why the store cannot be used right now, or nil: checks the file's permissions, then reads the schema
+    /// on a fresh connection, so a file that was removed, made unreadable or corrupted is noticed (the
+    /// pool's open handles would keep answering).
     public func healthProblem() -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return "the store file \(path) is missing" }
+        // access(), not open(): SQLite reuses descriptors of the same file within a process, and closing
+        // a descriptor of our own would drop SQLite's POSIX locks on it.
+        guard access(path, R_OK | W_OK) == 0 else {
+            return "the store file \(path) cannot be read and written: \(String(cString: strerror(errno))); check its owner and mode"
+        }
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(2)

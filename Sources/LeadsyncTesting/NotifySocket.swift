@@ -70,6 +70,7 @@ public final class NotifySocket: @unchecked Sendable {
 public struct SocketError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
