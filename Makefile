@@ -1,10 +1,23 @@
 # leadsync — the two commands that matter: `make demo` and `make test`.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3
+# prometheus brings promtool (the /metrics check); systemd brings systemd-analyze (the unit checks).
+APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd
 BENCH_LEADS ?= 1000000
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench install clean
+
+# `make install`: where packagers expect things. PREFIX=/usr for a package, DESTDIR for staging.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+# A leadsync binary already built; empty = build a release.
+LEADSYNC_BIN ?=
 
 # Installs the Debian packages the build needs, only when one is missing.
 deps:
@@ -32,6 +45,32 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release
 	$$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --leads $(BENCH_LEADS) --work bench-out
+
+# Binary, systemd units (paths rewritten to BINDIR/SYSCONFDIR), sysusers.d and tmpfiles.d snippets,
+# mappings, docs and example connectors. An existing leadsync.yaml or rules file is never overwritten.
+install:
+	@bin="$(LEADSYNC_BIN)"; \
+	if [ -z "$$bin" ]; then $(MAKE) deps && $(SWIFT) build -c release --product leadsync && bin=$$($(SWIFT) build -c release --show-bin-path)/leadsync; fi; \
+	install -Dm755 "$$bin" "$(DESTDIR)$(BINDIR)/leadsync"
+	@for unit in leadsync.service leadsync-sync.service leadsync-sync.timer; do \
+	  install -d "$(DESTDIR)$(UNITDIR)"; \
+	  sed -e 's|/usr/bin/leadsync|$(BINDIR)/leadsync|g' -e 's|/etc/leadsync|$(SYSCONFDIR)/leadsync|g' \
+	      -e 's|/usr/share/doc/leadsync|$(DATADIR)/doc/leadsync|g' systemd/$$unit > "$(DESTDIR)$(UNITDIR)/$$unit"; \
+	done
+	install -Dm644 systemd/leadsync.sysusers.conf "$(DESTDIR)$(SYSUSERSDIR)/leadsync.conf"
+	install -d "$(DESTDIR)$(TMPFILESDIR)"
+	sed -e 's|/etc/leadsync|$(SYSCONFDIR)/leadsync|g' systemd/leadsync.tmpfiles.conf > "$(DESTDIR)$(TMPFILESDIR)/leadsync.conf"
+	install -d "$(DESTDIR)$(DATADIR)/leadsync/mappings" "$(DESTDIR)$(DATADIR)/doc/leadsync/examples/connectors" \
+	  "$(DESTDIR)$(SYSCONFDIR)/leadsync/connectors" "$(DESTDIR)$(SYSCONFDIR)/leadsync/rules"
+	install -m644 mappings/*.yaml "$(DESTDIR)$(DATADIR)/leadsync/mappings/"
+	install -m644 connectors/* "$(DESTDIR)$(DATADIR)/doc/leadsync/examples/connectors/"
+	install -m644 README.md docs/*.md "$(DESTDIR)$(DATADIR)/doc/leadsync/"
+	@[ -e "$(DESTDIR)$(SYSCONFDIR)/leadsync/leadsync.yaml" ] || \
+	  sed -e 's|/usr/share/leadsync|$(DATADIR)/leadsync|g' -e 's|/usr/share/doc/leadsync|$(DATADIR)/doc/leadsync|g' \
+	      -e 's|/etc/leadsync|$(SYSCONFDIR)/leadsync|g' packaging/leadsync.yaml > "$(DESTDIR)$(SYSCONFDIR)/leadsync/leadsync.yaml"
+	@[ -e "$(DESTDIR)$(SYSCONFDIR)/leadsync/rules/qualification.yaml" ] || \
+	  install -m644 rules/qualification.yaml "$(DESTDIR)$(SYSCONFDIR)/leadsync/rules/qualification.yaml"
+	@echo "installed under $(DESTDIR)$(PREFIX); next: systemd-sysusers, systemd-tmpfiles --create, systemctl enable --now leadsync"
 
 clean:
 	rm -rf .build var bench-out

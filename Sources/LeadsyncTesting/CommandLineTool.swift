@@ -3,6 +3,7 @@ import Foundation
 /// Runs the built `leadsync` executable as a child process, as a user or systemd would.
 public struct CommandLineTool {
     public let executable: URL
+    public init(executable: URL) { self.executable = executable }
 
     /// The `leadsync` binary next to the running test bundle (SwiftPM puts all products in one folder).
     public static func leadsync() throws -> CommandLineTool {
