@@ -141,4 +141,23 @@ import Testing
         restarted.signal(SIGTERM)
         #expect(restarted.waitForExit(timeout: 15) == 0)
     }
+
+    @Test func pastTheGracePeriodTheBatchInFlightIsRolledBackNotCommitted() throws {
+        // One batch is the whole file: it cannot finish within a grace period of zero.
+        let (ws, port) = try daemonWorkspace(batchSize: 100_000, daemon: "  shutdown_grace: 0s")
+        let source = ws.directory.path("big.csv")
+        try LeadGenerator(seed: 9).write(count: 100_000, csv: source)
+        let daemon = try DaemonProcess(workspace: ws, port: port)
+        #expect(daemon.notify.wait(for: "READY=1") != nil)
+        try FileManager.default.moveItem(at: source, to: ws.directory.path("drops/crm/big.csv"))
+        #expect(waitUntil(timeout: 10) { (try? ws.files("crm", in: "processing")) == ["big.csv"] } != nil)
+        Thread.sleep(forTimeInterval: 0.5)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(timeout: 20) == 0, "log:\n\(daemon.log)")
+        #expect(daemon.log.contains("rolling back the batch in flight"))
+        #expect(count(ws, "SELECT count(*) FROM reconciliation") == 0, "nothing of the cancelled batch was committed")
+        #expect(count(ws, "SELECT count(*) FROM leads") == 0)
+        #expect(count(ws, "SELECT records_done FROM files WHERE name = 'big.csv'") == 0)
+        #expect(try ws.files("crm", in: "processing") == ["big.csv"], "the file stays claimed for the next start")
+    }
 }

@@ -11,7 +11,7 @@ func daemonWorkspace(connectors: [String: String] = ["crm": "generic"], batchSiz
         daemon:
           listen: 127.0.0.1:\(port)
           rescan_interval: 5s
-          shutdown_grace: 10s
+        \(extra.contains("shutdown_grace") ? "" : "  shutdown_grace: 10s")
         \(extra)
         """)
     return (ws, port)
