@@ -181,3 +181,29 @@ func chownTree(_ path: String, uid: Int, gid: Int) throws {
     let result = try runTool("chown", ["-R", "\(uid):\(gid)", path])
     if result.status != 0 { throw SocketError(message: "chown failed: \(result.output)") }
 }
+
+@Suite(.serialized) struct DaemonConcurrencyTests {
+    @Test func theGlobalRunLimitMakesADropWaitForASlowFeed() throws {
+        let server = try FeedServer()
+        let (ws, port) = try daemonWorkspace(daemon: "  max_concurrent_runs: 1")
+        try ws.directory.write("connectors/slow.yaml", """
+            name: slow
+            kind: http-feed
+            mapping: pardot-prospects
+            url: \(server.baseURL)/slow
+            interval: 1h
+            retry: { attempts: 1 }
+            http: { timeout: 3 }
+            """)
+        let daemon = try DaemonProcess(workspace: ws, port: port)
+        #expect(daemon.notify.wait(for: "READY=1") != nil)
+        #expect(waitUntil(timeout: 5) { ((try? server.requests()) ?? []).contains { $0["path"] as? String == "/slow" } } != nil)
+        try dropAtomically(ws, "crm", "waits.csv", leadsCSV("waits"))
+        let took = try #require(waitUntil(timeout: 15) { count(ws, "SELECT count(*) FROM leads") == 3 })
+        // The feed's 3 s transfer holds the only run slot; with a limit of 2 the file would take well under a second.
+        #expect(took >= 1.5, "the file was synced \(took) s after the drop, while the slow feed ran")
+        #expect(daemon.log.contains("connector=slow") && daemon.log.contains("run failed"))
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(timeout: 15) == 0)
+    }
+}
