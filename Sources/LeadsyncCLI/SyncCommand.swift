@@ -78,6 +78,8 @@ struct Validate: ParsableCommand {
             print("  store       sqlite \(storePath(configuration))")
             print("  connectors  \(configuration.connectors.map { "\($0.name) (\($0.kind), mapping \($0.mapping))" }.joined(separator: ", "))")
             print("  mappings    \(configuration.mappings.keys.sorted().joined(separator: ", "))")
+            let daemon = configuration.main.daemon
+            print("  daemon      listen \(daemon.listenHost.map { "\($0):\(daemon.listenPort)" } ?? "off"), \(daemon.maxConcurrentRuns) concurrent runs, rescan every \(Int(daemon.rescanSeconds))s, shutdown grace \(Int(daemon.graceSeconds))s")
             print("  rules       \(configuration.rules.scoring.count) scoring, \(configuration.rules.disqualify.count) disqualify, \(configuration.rules.routing.count) routing; qualified at \(configuration.rules.qualifiedAt), nurture at \(configuration.rules.nurtureAt)")
         }
     }

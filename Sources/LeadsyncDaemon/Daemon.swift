@@ -53,16 +53,17 @@ public enum Daemon {
         let state = DaemonState(configuration: configuration)
         let summary = "watching \(configuration.connectors.filter { $0.feed == nil }.count) drop directories, polling "
             + "\(configuration.connectors.filter { $0.feed != nil }.count) feeds"
-        let readiness = Readiness(notifier: notifier, summary: summary)
+        let daemon = configuration.main.daemon
+        let readiness = Readiness(notifier: notifier, summary: summary, waitingFor: daemon.listenHost == nil ? [.watchers] : [.watchers, .http])
         let storeService = StoreService(store: store, logger: logger)
         let executor = SyncExecutor(state: state, store: store, metrics: metrics, notifier: notifier, logger: logger)
         let watcher = DropWatcher(state: state, executor: executor, metrics: metrics, readiness: readiness, logger: logger)
         let feeds = FeedScheduler(state: state, executor: executor, logger: logger)
 
         var services: [any Service] = [storeService, watcher, feeds, executor]
-        let daemon = configuration.main.daemon
         if let host = daemon.listenHost {
-            services.append(HTTPEndpoint.make(host: host, port: daemon.listenPort, metrics: metrics, logger: logger, readiness: {
+            services.append(HTTPEndpoint.make(host: host, port: daemon.listenPort, metrics: metrics, logger: logger,
+                                              listening: { readiness.done(.http) }, readiness: {
                 var problems = state.failedConnectors()
                 if let problem = storeService.currentProblem { problems["store"] = problem }
                 return problems

@@ -148,6 +148,7 @@ import Testing
             .replacingOccurrences(of: #"listen: 127.0.0.1:\d+"#, with: "listen: 127.0.0.1:\(busyPort)", options: .regularExpression))
         let second = try DaemonProcess(workspace: other, port: busyPort)
         #expect(second.waitForExit(timeout: 15) == 70, "\(second.log)")
+        #expect(second.notify.arrivals(of: "READY=1").isEmpty, "no READY=1 before the endpoint listens")
         first.signal(SIGINT)
         #expect(first.waitForExit(timeout: 15) == 0)
     }

@@ -33,6 +33,32 @@ import LeadsyncTesting
         expectConfigError(ws, file: "connectors/crm.yaml", key: "mappnig", line: 4, mentions: "did you mean 'mapping'")
     }
 
+    @Test func daemonSectionIsCheckedKeyByKey() throws {
+        let good = try Workspace(connectors: ["crm": "generic"], mainExtras: "daemon:\n  listen: 0.0.0.0:9100\n  rescan_interval: 2m\n  shutdown_grace: 45\n  max_backoff: 1h\n")
+        let daemon = try good.configuration().main.daemon
+        #expect(daemon.listenHost == "0.0.0.0" && daemon.listenPort == 9100)
+        #expect(daemon.rescanSeconds == 120 && daemon.graceSeconds == 45 && daemon.maxBackoffSeconds == 3600)
+        #expect(try Workspace(connectors: ["crm": "generic"], mainExtras: "daemon:\n  listen: off\n").configuration().main.daemon.listenHost == nil)
+
+        expectConfigError(try Workspace(connectors: [:], mainExtras: "daemon:\n  listen: 9464\n"),
+                          file: "leadsync.yaml", key: "daemon.listen", mentions: "expected HOST:PORT")
+        expectConfigError(try Workspace(connectors: [:], mainExtras: "daemon:\n  rescan_interval: 5 minutes\n"),
+                          file: "leadsync.yaml", key: "daemon.rescan_interval", mentions: "is not a duration")
+        expectConfigError(try Workspace(connectors: [:], mainExtras: "daemon:\n  max_concurrent_runs: 0\n"),
+                          file: "leadsync.yaml", key: "daemon.max_concurrent_runs", mentions: "1 or more")
+        expectConfigError(try Workspace(connectors: [:], mainExtras: "daemon:\n  max_concurent_runs: 2\n"),
+                          file: "leadsync.yaml", key: "daemon.max_concurent_runs", mentions: "did you mean 'max_concurrent_runs'")
+    }
+
+    @Test func feedIntervalAndJitter() throws {
+        let ws = try Workspace(connectors: [:])
+        try ws.directory.write("connectors/feed.yaml", "name: feed\nkind: http-feed\nmapping: pardot-prospects\nurl: https://example.test/x\ninterval: 10m\njitter: 0.2\n")
+        let feed = try #require(try ws.configuration().connectors.first?.feed)
+        #expect(feed.interval == 600 && feed.jitter == 0.2)
+        try ws.directory.write("connectors/feed.yaml", "name: feed\nkind: http-feed\nmapping: pardot-prospects\nurl: https://example.test/x\njitter: 0.9\n")
+        expectConfigError(ws, file: "connectors/feed.yaml", key: "jitter", line: 5, mentions: "between 0 and 0.5")
+    }
+
     @Test func unknownMappingNamesTheAvailableOnes() throws {
         let ws = try Workspace(connectors: ["crm": "no-such-mapping"])
         expectConfigError(ws, file: "connectors/crm.yaml", key: "mapping", mentions: "available: adf, generic")

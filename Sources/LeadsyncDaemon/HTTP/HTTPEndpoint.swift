@@ -6,7 +6,7 @@ import Logging
 /// The daemon's HTTP endpoint (127.0.0.1 by default): `/metrics` for Prometheus, `/healthz` for liveness,
 /// `/readyz` for readiness (200 only when the store answers and no connector is failing past its backoff).
 enum HTTPEndpoint {
-    static func make(host: String, port: Int, metrics: DaemonMetrics, logger: Logger,
+    static func make(host: String, port: Int, metrics: DaemonMetrics, logger: Logger, listening: @escaping @Sendable () -> Void,
                      readiness: @escaping @Sendable () -> [String: String]) -> some ApplicationProtocol {
         let router = Router()
         router.get("/metrics") { _, _ in
@@ -26,6 +26,6 @@ enum HTTPEndpoint {
         var serverLogger = logger
         serverLogger.logLevel = .warning  // one line per request is noise in the journal
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "leadsync"),
-                           logger: serverLogger)
+                           onServerRunning: { _ in listening() }, logger: serverLogger)
     }
 }

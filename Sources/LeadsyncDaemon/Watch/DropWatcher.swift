@@ -70,7 +70,7 @@ public final class DropWatcher: Service, @unchecked Sendable {
                     }
                 }
                 nextRescan = Date()  // new connectors: look at what is already there
-                readiness.watchersArmed()
+                readiness.done(.watchers)
             }
             if Date() >= nextRescan {
                 rescan(drops)
