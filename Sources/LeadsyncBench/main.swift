@@ -172,8 +172,66 @@ func runBenchmark() throws {
     print(String(format: "matching (records that reached a lead: %d): precision %.4f, recall %.4f, leads holding >1 person: %d",
                  leadOfLine.count, predicted == 0 ? 1 : Double(correct) / Double(predicted), actual == 0 ? 1 : Double(correct) / Double(actual), wrongMerges))
 
-
+    try benchmarkDaemon(csv: csv, count: count, oneShotSeconds: first.seconds, work: workURL, leadsync: leadsync, repo: repo)
     try benchmarkXML(count: xmlCount ?? count, work: workURL, leadsync: leadsync, repo: repo)
+}
+
+/// `leadsync run`: the same file dropped into a watched directory, timed from the rename to the file's
+/// arrival in done/, against the one-shot `leadsync sync` of the same file (the floor); then the latency
+/// of a small file, which is what inotify buys. Memory from /proc: resident when idle, and the peak.
+func benchmarkDaemon(csv: URL, count: Int, oneShotSeconds: Double, work: URL, leadsync: String, repo: URL) throws {
+    let fm = FileManager.default
+    let dir = work.appendingPathComponent("daemon")
+    try fm.createDirectory(at: dir.appendingPathComponent("connectors"), withIntermediateDirectories: true)
+    try fm.createDirectory(at: dir.appendingPathComponent("drops/gen"), withIntermediateDirectories: true)
+    try writeConfig(in: dir, repo: repo)
+    let main = try String(contentsOf: dir.appendingPathComponent("leadsync.yaml"), encoding: .utf8) + "\ndaemon:\n  listen: \"off\"\n"
+    try main.write(to: dir.appendingPathComponent("leadsync.yaml"), atomically: true, encoding: .utf8)
+    try "name: gen\nkind: csv-drop\npath: drops/gen\nmapping: generic\n".write(to: dir.appendingPathComponent("connectors/gen.yaml"), atomically: true, encoding: .utf8)
+
+    let notify = try NotifySocket()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: leadsync)
+    process.arguments = ["run", "--config", dir.appendingPathComponent("leadsync.yaml").path]
+    var environment = ProcessInfo.processInfo.environment
+    environment["NOTIFY_SOCKET"] = notify.path
+    process.environment = environment
+    process.standardError = try FileHandle(forWritingTo: { fm.createFile(atPath: $0.path, contents: nil); return $0 }(dir.appendingPathComponent("daemon.log")))
+    try process.run()
+    func memory(_ field: String) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+              let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
+        return kib / 1024
+    }
+    guard notify.wait(for: "READY=1", timeout: 60) != nil else { print("daemon: no READY=1 (see \(dir.path)/daemon.log)"); process.terminate(); return }
+    let idle = memory("VmRSS")
+
+    func dropAndWait(_ source: URL, as name: String) -> Double {
+        let staging = dir.appendingPathComponent("drops/gen/\(name).part")
+        try? fm.copyItem(at: source, to: staging)
+        let started = Date()
+        rename(staging.path, dir.appendingPathComponent("drops/gen/\(name)").path)
+        while !fm.fileExists(atPath: dir.appendingPathComponent("drops/gen/done/\(name)").path), process.isRunning { usleep(2_000) }
+        return Date().timeIntervalSince(started)
+    }
+    let big = dropAndWait(csv, as: "leads.csv")
+    let peak = memory("VmHWM")
+    var latencies: [Double] = []
+    for i in 0..<5 {  // each with new people: an identical file would only replay its log
+        let small = dir.appendingPathComponent("small-\(i).csv")
+        try "email,first_name,last_name,company\n".appending((0..<10).map { "late\(i)x\($0)@example-small.fr,Ann,Lee,Small Co\n" }.joined())
+            .write(to: small, atomically: true, encoding: .utf8)
+        latencies.append(dropAndWait(small, as: "small-\(i).csv"))
+    }
+    let term = Date()
+    process.interrupt()
+    process.waitUntilExit()
+    print("")
+    print(String(format: "%-28@ %8.2f s %10.0f rec/s %8.1f MB peak RSS %7.2f× the one-shot sync", "daemon: file dropped → done" as NSString,
+                 big, Double(count) / big, peak, big / oneShotSeconds))
+    print(String(format: "  10-row file dropped → done: median %.0f ms (5 drops); idle RSS %.1f MB; SIGINT → exit %d in %.2f s",
+                 latencies.sorted()[2] * 1000, idle, process.terminationStatus, Date().timeIntervalSince(term)))
 }
 
 /// The bench's main config: a fresh store in `dir`, the repository's mappings and rules.

@@ -24,7 +24,8 @@ final class StoreService: Service, @unchecked Sendable {
             }
             if let found, previous == nil { logger.error("store unavailable: \(found)") }
             if found == nil, previous != nil { logger.notice("store available again", metadata: ["path": "\(store.path)"]) }
-            try? await Task.sleep(for: .seconds(2))
+            // Woken at once by a shutdown, so stopping never waits for the next tick.
+            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
         }
     }
 }

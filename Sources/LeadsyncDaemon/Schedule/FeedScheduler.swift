@@ -63,7 +63,8 @@ public final class FeedScheduler: Service, @unchecked Sendable {
                 return names
             }
             for name in ready { executor.request(name) }
-            try? await Task.sleep(for: .milliseconds(250))
+            // Woken at once by a shutdown, so stopping never waits for the next tick.
+            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(250)) }
         }
     }
 }

@@ -30,7 +30,8 @@ final class WatchdogService: Service, @unchecked Sendable {
                 wasStalled = false
                 notifier.watchdog()
             }
-            try? await Task.sleep(for: .seconds(period / 2))
+            // Woken at once by a shutdown, so stopping never waits for the next tick.
+            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(self.period / 2)) }
         }
     }
 }

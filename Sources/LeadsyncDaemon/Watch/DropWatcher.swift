@@ -24,7 +24,7 @@ public final class DropWatcher: Service, @unchecked Sendable {
         state.onReload { [weak self] _ in self?.lock.withLock { self?.needsRearm = true } }
     }
 
-    /// When the watch loop last went round (it wakes at least every half second): the watchdog's question.
+    /// When the watch loop last went round (it wakes at least five times a second): the watchdog's question.
     var lastLoopAt: Date { lock.withLock { lastLoop } }
 
     public func run() async throws {
@@ -77,7 +77,7 @@ public final class DropWatcher: Service, @unchecked Sendable {
                 nextRescan = Date().addingTimeInterval(state.configuration.main.daemon.rescanSeconds)
             }
             var complete: [String: Set<String>] = [:]
-            for event in inotify.wait(timeout: 500) {
+            for event in inotify.wait(timeout: 200) {
                 if event.overflow { nextRescan = Date(); continue }
                 guard let name = watches[event.watch], DropDirectory.isCandidateName(event.name) else { continue }
                 complete[name, default: []].insert(event.name)
