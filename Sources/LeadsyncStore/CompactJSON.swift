@@ -23,6 +23,19 @@ enum CompactJSON {
     }
     typealias ScoreLineLike = (String, Int)
 
+    static func encode(_ strings: [String]) -> String {
+        "[" + strings.map { string -> String in
+            var s = ""
+            appendString(string, to: &s)
+            return s
+        }.joined(separator: ",") + "]"
+    }
+
+    static func decodeList(_ text: String?) -> [String] {
+        guard let text, let data = text.data(using: .utf8), let list = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return [] }
+        return list.compactMap { $0 as? String }
+    }
+
     static func decodeObject(_ text: String?) -> [String: String] {
         guard let text, let data = text.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }

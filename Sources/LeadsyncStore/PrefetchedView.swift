@@ -106,6 +106,9 @@ public final class PrefetchedView: PipelineView {
     public func routingCursor(team: String) throws -> Int { try tx.routingCursor(team: team) }
     public func nextLeadID() throws -> Int64 { try tx.nextLeadID() }
     public func nextAccountID() throws -> Int64 { try tx.nextAccountID() }
+    public func matchCandidates(blockingKeys: [String]) throws -> [MatchMember] { try tx.matchCandidates(blockingKeys: blockingKeys) }
+    public func matchMembers(leadID: Int64) throws -> [MatchMember] { try tx.matchMembers(leadID: leadID) }
+    public func separatedFrom(identity: String) throws -> Set<String> { try tx.separatedFrom(identity: identity) }
 }
 
 extension StoreTransaction {

@@ -111,6 +111,47 @@ enum Schema {
                 WHERE l.status = 'qualified';
             """)
         }
+        // v2: fuzzy matching (a profile per source record, blocking keys), merge history, the review queue.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+            ALTER TABLE lead_provenance ADD COLUMN profile TEXT;   -- what fuzzy matching keeps of the record
+            CREATE TABLE match_blocks (
+                key TEXT NOT NULL,                 -- sx:SOUNDEX|INITIAL|ACCOUNT, lp:LAST|POSTAL, fa:FIRST|ACCOUNT, el:MAILBOX, ph:E164
+                provenance_id INTEGER NOT NULL REFERENCES lead_provenance(id)
+            );
+            CREATE INDEX match_blocks_key ON match_blocks(key);
+            CREATE TABLE merges (
+                id INTEGER PRIMARY KEY,
+                lead_id INTEGER NOT NULL,
+                record_ref TEXT NOT NULL,
+                kind TEXT NOT NULL,                -- email | phone+name | fuzzy | review
+                score REAL,
+                evidence TEXT NOT NULL,            -- JSON list
+                chosen TEXT NOT NULL,              -- JSON: field -> "value <- source record"
+                run_id TEXT,
+                at TEXT NOT NULL
+            );
+            CREATE INDEX merges_lead ON merges(lead_id);
+            CREATE TABLE review_queue (
+                id INTEGER PRIMARY KEY,
+                record_ref TEXT NOT NULL,
+                identity TEXT NOT NULL,            -- connector|identity of the record
+                record_lead_id INTEGER NOT NULL,   -- the lead the record became
+                candidate_lead_id INTEGER NOT NULL,
+                score REAL NOT NULL,
+                evidence TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'merged', 'separated')),
+                created_at TEXT NOT NULL, decided_at TEXT, run_id TEXT
+            );
+            CREATE INDEX review_queue_status ON review_queue(status);
+            CREATE TABLE match_decisions (         -- a reviewer's answer, never asked again
+                a TEXT NOT NULL, b TEXT NOT NULL,  -- connector|identity, a < b
+                decision TEXT NOT NULL CHECK (decision IN ('merge', 'separate')),
+                decided_at TEXT NOT NULL,
+                PRIMARY KEY (a, b)
+            );
+            """)
+        }
         return migrator
     }
 }

@@ -41,6 +41,41 @@ public struct StoreTransaction: PipelineView {
         try Int.fetchOne(db.cachedStatement(sql: "SELECT position FROM routing_cursors WHERE team = ?"), arguments: [team]) ?? 0
     }
 
+    /// Blocks with more records than this are too common to tell anyone apart (a switchboard number shared
+    /// by a whole company): they yield no candidates, so one record never costs hundreds of comparisons.
+    static let maxBlockSize = 50
+
+    public func matchCandidates(blockingKeys: [String]) throws -> [MatchMember] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
+            WHERE b.key = ? LIMIT \(Self.maxBlockSize + 1)
+            """)
+        var members: [MatchMember] = []
+        for key in blockingKeys {
+            let rows = try Row.fetchAll(statement, arguments: [key])
+            guard rows.count <= Self.maxBlockSize else { continue }
+            members += rows.compactMap(Self.member)
+        }
+        return members
+    }
+
+    public func matchMembers(leadID: Int64) throws -> [MatchMember] {
+        let statement = try db.cachedStatement(sql: "SELECT lead_id, connector, identity, profile FROM lead_provenance WHERE lead_id = ? AND profile IS NOT NULL")
+        return try Row.fetchAll(statement, arguments: [leadID]).compactMap(Self.member)
+    }
+
+    static func member(_ row: Row) -> MatchMember? {
+        guard let text: String = row["profile"], let profile = MatchProfile(encoded: text) else { return nil }
+        return MatchMember(leadID: row["lead_id"], identity: (row["connector"] as String) + "|" + (row["identity"] as String), profile: profile)
+    }
+
+    public func separatedFrom(identity: String) throws -> Set<String> {
+        let statement = try db.cachedStatement(sql: """
+            SELECT b FROM match_decisions WHERE a = ? AND decision = 'separate' UNION SELECT a FROM match_decisions WHERE b = ? AND decision = 'separate'
+            """)
+        return Set(try String.fetchAll(statement, arguments: [identity, identity]))
+    }
+
     public func nextLeadID() throws -> Int64 {
         try (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM leads") ?? 0) + 1
     }
@@ -78,12 +113,31 @@ public struct StoreTransaction: PipelineView {
             try leadUpsert.execute(arguments: StatementArguments(values))
         }
         let provenanceInsert = try db.cachedStatement(sql: """
-            INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id)
-            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING
+            INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING
             """)
+        let blockInsert = try db.cachedStatement(sql: "INSERT INTO match_blocks (key, provenance_id) VALUES (?, ?)")
         for link in outcome.provenance {
             try provenanceInsert.execute(arguments: [link.leadID, link.connector, link.identity, link.ref,
-                                                     link.contributed.map(\.rawValue).joined(separator: ","), runID])
+                                                     link.contributed.map(\.rawValue).joined(separator: ","), runID, link.profile?.encoded])
+            guard db.changesCount > 0, let profile = link.profile else { continue }
+            let id = db.lastInsertedRowID
+            for key in profile.blockingKeys { try blockInsert.execute(arguments: [key, id]) }
+        }
+        let mergeInsert = try db.cachedStatement(sql: """
+            INSERT INTO merges (lead_id, record_ref, kind, score, evidence, chosen, run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for merge in outcome.merges {
+            try mergeInsert.execute(arguments: [merge.leadID, merge.ref, merge.kind, merge.score, CompactJSON.encode(merge.evidence),
+                                                CompactJSON.encode(merge.chosen), runID, now])
+        }
+        let reviewInsert = try db.cachedStatement(sql: """
+            INSERT INTO review_queue (record_ref, identity, record_lead_id, candidate_lead_id, score, evidence, created_at, run_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for review in outcome.reviews {
+            try reviewInsert.execute(arguments: [review.ref, review.identity, review.recordLeadID, review.candidateLeadID, review.score,
+                                                 CompactJSON.encode(review.evidence), now, runID])
         }
         let entryInsert = try db.cachedStatement(sql: """
             INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)

@@ -9,6 +9,10 @@ public final class InMemoryPipeline: PipelineView {
     public private(set) var suppressions: Set<String> = []
     public private(set) var cursors: [String: Int] = [:]
     public private(set) var handoffs: [Handoff] = []
+    public private(set) var members: [MatchMember] = []
+    public private(set) var merges: [MergeEvent] = []
+    public private(set) var reviews: [ReviewItem] = []
+    public var separated: Set<[String]> = []
 
     public init() {}
 
@@ -26,13 +30,24 @@ public final class InMemoryPipeline: PipelineView {
     public func routingCursor(team: String) -> Int { cursors[team] ?? 0 }
     public func nextLeadID() -> Int64 { (leads.keys.max() ?? 0) + 1 }
     public func nextAccountID() -> Int64 { (accounts.values.map(\.id).max() ?? 0) + 1 }
+    public func matchCandidates(blockingKeys: [String]) -> [MatchMember] {
+        let keys = Set(blockingKeys)
+        return members.filter { !keys.isDisjoint(with: $0.profile.blockingKeys) }
+    }
+    public func matchMembers(leadID: Int64) -> [MatchMember] { members.filter { $0.leadID == leadID } }
+    public func separatedFrom(identity: String) -> Set<String> {
+        Set(separated.compactMap { pair in pair.contains(identity) ? pair.first { $0 != identity } : nil })
+    }
 
     public func apply(_ outcome: BatchOutcome) {
         for lead in outcome.leads { leads[lead.id] = lead }
         for account in outcome.accounts { accounts[account.key] = account }
         for link in outcome.provenance where identities[link.connector + "|" + link.identity] == nil {
             identities[link.connector + "|" + link.identity] = link.leadID
+            if let profile = link.profile { members.append(MatchMember(leadID: link.leadID, identity: link.connector + "|" + link.identity, profile: profile)) }
         }
+        merges += outcome.merges
+        reviews += outcome.reviews
         for s in outcome.suppressions { suppressions.insert(s.key) }
         for (team, position) in outcome.routingCursors { cursors[team] = position }
         handoffs += outcome.handoffs

@@ -8,6 +8,8 @@ public struct BatchOutcome: Sendable {
     public var handoffs: [Handoff] = []
     public var suppressions: [Suppression] = []
     public var routingCursors: [String: Int] = [:]
+    public var merges: [MergeEvent] = []
+    public var reviews: [ReviewItem] = []
     public var summary = ConnectorSummary()
 }
 
@@ -22,12 +24,14 @@ public enum IncomingRecord: Sendable {
 public struct BatchProcessor {
     public let qualifier: Qualifier
     public let merger: Merger
+    /// Fuzzy person matching after the exact keys; nil turns it off.
+    public let matcher: PersonMatcher?
     public let freeMailDomains: Set<String>
     /// Timestamp recorded on handoffs made in this batch.
     public let now: String
 
-    public init(qualifier: Qualifier, merger: Merger, freeMailDomains: Set<String>, now: String) {
-        self.qualifier = qualifier; self.merger = merger; self.freeMailDomains = freeMailDomains; self.now = now
+    public init(qualifier: Qualifier, merger: Merger, matcher: PersonMatcher? = PersonMatcher(), freeMailDomains: Set<String>, now: String) {
+        self.qualifier = qualifier; self.merger = merger; self.matcher = matcher; self.freeMailDomains = freeMailDomains; self.now = now
     }
 
     public func process(_ records: [IncomingRecord], view: PipelineView) throws -> BatchOutcome {
@@ -56,7 +60,7 @@ public struct BatchProcessor {
         let keys = Suppression.keys(for: record.fields)
         if record.fields.optedOut {
             let reason = "opted out at source"
-            let existing = try work.match(record).flatMap { try work.lead($0) }
+            let existing = try work.match(record).flatMap { try work.lead($0.0) }
             // The person's every known address and number is suppressed, not only those on this record.
             for key in keys + (existing.map { Suppression.keys(for: $0.fields) } ?? []) where try !work.isSuppressed(key) {
                 work.suppressed.insert(key)
@@ -87,15 +91,31 @@ public struct BatchProcessor {
 
         var action: ReconciliationAction
         var lead: Lead
+        var merge: (kind: String, score: MatchScore?)?
+        var review: (candidate: Int64, score: MatchScore)?
+        var profile: MatchProfile?
         if let id = try work.leadID(connector: ref.connector, identity: identity), let existing = try work.lead(id) {
             lead = existing
             action = .updated
-        } else if let id = try work.match(record), let existing = try work.lead(id) {
+        } else if let (id, kind) = try work.match(record), let existing = try work.lead(id) {
             lead = existing
             action = .merged
+            merge = (kind, nil)
         } else {
-            lead = Lead(id: work.allocateLeadID())
-            action = .created
+            profile = MatchProfile(record: record)
+            switch try matcher.map({ try work.fuzzyMatch(profile!, identity: ref.connector + "|" + identity, matcher: $0) }) ?? nil {
+            case .merge(let id, let score)?:
+                lead = try work.lead(id)!
+                action = .merged
+                merge = ("fuzzy", score)
+            case .review(let id, let score)?:
+                lead = Lead(id: work.allocateLeadID())
+                action = .created
+                review = (id, score)
+            case nil:
+                lead = Lead(id: work.allocateLeadID())
+                action = .created
+            }
         }
         let before = lead
         let contributed = merger.merge(record, into: &lead)
@@ -106,8 +126,21 @@ public struct BatchProcessor {
         }
         if action == .merged || action == .created {
             work.linkIdentity(connector: ref.connector, identity: identity, to: lead.id)
+            let profile = profile ?? MatchProfile(record: record)
+            work.addMember(MatchMember(leadID: lead.id, identity: ref.connector + "|" + identity, profile: profile))
             outcome.provenance.append(ProvenanceLink(leadID: lead.id, connector: ref.connector, identity: identity,
-                                                     ref: ref.description, contributed: contributed))
+                                                     ref: ref.description, contributed: contributed, profile: profile))
+        }
+        if let merge {
+            var chosen: [String: String] = [:]
+            for field in contributed { chosen[field.rawValue] = "\(lead.fields[field] ?? "") ← \(lead.sources[field]?.ref ?? ref.description)" }
+            let evidence = merge.score?.evidence ?? [merge.kind == "email" ? "same email address" : "same phone and last name, compatible first name"]
+            outcome.merges.append(MergeEvent(leadID: lead.id, ref: ref.description, kind: merge.kind, score: merge.score?.points,
+                                             evidence: evidence, chosen: chosen))
+        }
+        if let review {
+            outcome.reviews.append(ReviewItem(ref: ref.description, identity: ref.connector + "|" + identity, recordLeadID: lead.id,
+                                              candidateLeadID: review.candidate, score: review.score.points, evidence: review.score.evidence))
         }
         if lead.fields != before.fields || lead.extra != before.extra || action == .created {
             try requalify(&lead, work: &work, outcome: &outcome, known: action == .created ? record : nil)
@@ -179,6 +212,9 @@ struct WorkingSet {
     var newAccountIDs: Set<Int64> = []
     var suppressed: Set<String> = []
     var cursors: [String: Int] = [:]
+    /// Source records folded in by this batch, by blocking key and by lead (the store does not have them yet).
+    var batchBlocks: [String: [MatchMember]] = [:]
+    var batchMembers: [Int64: [MatchMember]] = [:]
     var nextLead: Int64
     var nextAccount: Int64
 
@@ -205,10 +241,10 @@ struct WorkingSet {
     /// Exact-key match: normalised email, else E.164 phone with the same last name and a compatible first
     /// name. Family members or colleagues sharing a line have the same number and often the same last name;
     /// merging them would lose a lead, so a different first name keeps them apart.
-    mutating func match(_ record: NormalisedRecord) throws -> Int64? {
+    mutating func match(_ record: NormalisedRecord) throws -> (Int64, kind: String)? {
         if let email = record.fields[.email] {
-            if let id = emails[email] { return id }
-            if let id = try view.leadID(email: email) { return id }
+            if let id = emails[email] { return (id, "email") }
+            if let id = try view.leadID(email: email) { return (id, "email") }
         }
         if let last = record.lastNameKey, !last.isEmpty {
             for field in [CanonicalField.phone, .mobile] {
@@ -216,10 +252,43 @@ struct WorkingSet {
                 var candidate = phoneNames[phone + "|" + last]
                 if candidate == nil { candidate = try view.leadID(phone: phone, lastNameKey: last) }
                 if let id = candidate, let lead = try lead(id),
-                   Self.firstNamesCompatible(record.fields[.first_name], lead.fields[.first_name]) { return id }
+                   Self.firstNamesCompatible(record.fields[.first_name], lead.fields[.first_name]) { return (id, "phone+name") }
             }
         }
         return nil
+    }
+
+    mutating func addMember(_ member: MatchMember) {
+        batchMembers[member.leadID, default: []].append(member)
+        for key in member.profile.blockingKeys { batchBlocks[key, default: []].append(member) }
+    }
+
+    enum FuzzyMatch { case merge(Int64, MatchScore), review(Int64, MatchScore) }
+
+    /// The best lead for a record no exact key matched: candidates from the blocking keys, each lead
+    /// compared member by member; leads a reviewer separated from this record are skipped.
+    mutating func fuzzyMatch(_ profile: MatchProfile, identity: String, matcher: PersonMatcher) throws -> FuzzyMatch? {
+        let keys = profile.blockingKeys
+        var leadIDs = Set<Int64>()
+        for member in try view.matchCandidates(blockingKeys: keys) { leadIDs.insert(member.leadID) }
+        for key in keys { for member in batchBlocks[key] ?? [] { leadIDs.insert(member.leadID) } }
+        guard !leadIDs.isEmpty else { return nil }
+        let separated = try view.separatedFrom(identity: identity)
+        var best: FuzzyMatch?
+        var bestPoints = -Double.infinity
+        for id in leadIDs.sorted() {
+            let members = try view.matchMembers(leadID: id) + (batchMembers[id] ?? [])
+            if members.contains(where: { separated.contains($0.identity) }) { continue }
+            switch matcher.decide(profile, members: members.map(\.profile)) {
+            case .merge(let score) where score.points > bestPoints || !(best.map { if case .merge = $0 { true } else { false } } ?? false):
+                best = .merge(id, score); bestPoints = score.points
+            case .review(let score) where score.points > bestPoints:
+                if case .merge? = best { continue }
+                best = .review(id, score); bestPoints = score.points
+            default: continue
+            }
+        }
+        return best
     }
 
     /// Missing, equal after folding, or one is the other's initial ("J." and "Jean").

@@ -12,6 +12,43 @@ public protocol PipelineView {
     func routingCursor(team: String) throws -> Int
     func nextLeadID() throws -> Int64
     func nextAccountID() throws -> Int64
+    /// Fuzzy matching: the source records (with their lead) sharing one of these blocking keys.
+    func matchCandidates(blockingKeys: [String]) throws -> [MatchMember]
+    /// Every source record of a lead, for member-by-member comparison.
+    func matchMembers(leadID: Int64) throws -> [MatchMember]
+    /// Identities (`connector|identity`) a reviewer said are a different person from this one.
+    func separatedFrom(identity: String) throws -> Set<String>
+}
+
+/// One source record folded into a lead, as fuzzy matching sees it.
+public struct MatchMember: Sendable, Equatable {
+    public var leadID: Int64
+    /// `connector|identity`: what review decisions are keyed by.
+    public var identity: String
+    public var profile: MatchProfile
+    public init(leadID: Int64, identity: String, profile: MatchProfile) { self.leadID = leadID; self.identity = identity; self.profile = profile }
+}
+
+/// One merge, kept for `lead show`: which record went into which lead, why, and what it changed.
+public struct MergeEvent: Sendable, Equatable {
+    public var leadID: Int64
+    public var ref: String
+    /// `email`, `phone+name`, `fuzzy` (automatic) or `review` (a person decided).
+    public var kind: String
+    public var score: Double?
+    public var evidence: [String]
+    /// Field → "value ← source ref" after the merge, for the fields this record supplied.
+    public var chosen: [String: String]
+}
+
+/// An uncertain pair waiting for a person: the record became its own lead, which may be the candidate's.
+public struct ReviewItem: Sendable, Equatable {
+    public var ref: String
+    public var identity: String
+    public var recordLeadID: Int64
+    public var candidateLeadID: Int64
+    public var score: Double
+    public var evidence: [String]
 }
 
 /// A person's record kept on the suppression list (opt-out): never handed to sales again.
@@ -37,6 +74,8 @@ public struct ProvenanceLink: Sendable, Equatable {
     public var identity: String
     public var ref: String
     public var contributed: [CanonicalField]
+    /// What fuzzy matching keeps of the record (with its blocking keys).
+    public var profile: MatchProfile?
 }
 
 /// The moment a lead was first qualified and given to an owner.

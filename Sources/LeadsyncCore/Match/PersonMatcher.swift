@@ -1,0 +1,144 @@
+/// What person matching knows about one source record: folded names, contact points and where the person
+/// works. One profile per record folded into a lead, so a lead is compared member by member (complete
+/// linkage: no chaining).
+public struct MatchProfile: Sendable, Equatable {
+    public var ref: String
+    public var first: String?
+    public var last: String?
+    public var emailLocal: String?
+    public var emailDomain: String?
+    public var phones: [String]
+    public var postal: String?
+    public var accountKey: String?
+
+    public init(ref: String, first: String?, last: String?, emailLocal: String?, emailDomain: String?, phones: [String],
+                postal: String?, accountKey: String?) {
+        self.ref = ref; self.first = first; self.last = last; self.emailLocal = emailLocal; self.emailDomain = emailDomain
+        self.phones = phones; self.postal = postal; self.accountKey = accountKey
+    }
+
+    public init(record: NormalisedRecord) {
+        let fields = record.fields
+        func folded(_ field: CanonicalField) -> String? {
+            fields[field].map { TextFolding.tokens($0).joined(separator: " ") }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        var local: String?, domain: String?
+        if let email = fields[.email], let at = email.lastIndex(of: "@") {
+            local = String(email[..<at]); domain = String(email[email.index(after: at)...])
+        }
+        self.init(ref: record.ref.description, first: folded(.first_name), last: record.lastNameKey.flatMap { $0.isEmpty ? nil : $0 } ?? folded(.last_name),
+                  emailLocal: local, emailDomain: domain,
+                  phones: [CanonicalField.phone, .mobile].compactMap { fields[$0].map(PhoneNormaliser.matchKey) },
+                  postal: fields[.postal_code].map { $0.uppercased().filter { $0.isLetter || $0.isNumber } },
+                  accountKey: record.account.accountKey)
+    }
+
+    /// A compact text form for the store: fields separated by U+001F, phones by commas. Faster than JSON
+    /// for the many profiles a batch reads back.
+    public var encoded: String {
+        [ref, first ?? "", last ?? "", emailLocal ?? "", emailDomain ?? "", phones.joined(separator: ","), postal ?? "", accountKey ?? ""]
+            .joined(separator: "\u{1F}")
+    }
+
+    public init?(encoded: String) {
+        let parts = encoded.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 8 else { return nil }
+        func opt(_ s: String) -> String? { s.isEmpty ? nil : s }
+        self.init(ref: parts[0], first: opt(parts[1]), last: opt(parts[2]), emailLocal: opt(parts[3]), emailDomain: opt(parts[4]),
+                  phones: parts[5].split(separator: ",").map(String.init), postal: opt(parts[6]), accountKey: opt(parts[7]))
+    }
+
+    /// The blocking keys: a record is compared only with records sharing one of them. Several cheap keys,
+    /// so a typo in one field still leaves another to find the candidate.
+    public var blockingKeys: [String] {
+        var keys: [String] = []
+        let initial = first?.first.map(String.init) ?? ""
+        if let last {
+            keys.append("sx:\(Comparators.soundex(last))|\(initial)|\(accountKey ?? "")")
+            if let postal { keys.append("lp:\(last)|\(postal)") }
+        }
+        // Swapped first and last names land in the same block as the right way round.
+        if let first, let last { keys.append("sx:\(Comparators.soundex(first))|\(last.prefix(1))|\(accountKey ?? "")") }
+        if let first, let accountKey { keys.append("fa:\(first)|\(accountKey)") }
+        if let emailLocal, !Comparators.genericLocalParts.contains(emailLocal), emailLocal.count >= 4 { keys.append("el:\(emailLocal)") }
+        for phone in phones { keys.append("ph:\(phone)") }
+        return Array(Set(keys)).sorted()
+    }
+}
+
+/// A comparison's result: points for and against, and why.
+public struct MatchScore: Sendable, Equatable, Codable {
+    public var points: Double
+    public var evidence: [String]
+    /// The names agree (same, typo, nickname, initial or swapped): without it no merge happens.
+    public var namesAgree: Bool
+    /// Something says these are two people (different first or last names).
+    public var contradicted: Bool
+}
+
+/// Fuzzy person matching: record against lead, member by member.
+///
+/// Points (log-odds in spirit): last name same +3, typo +2, different −4; first name same +2, nickname or
+/// initial +1.5, typo +1.5, different −4; first and last swapped counts as same; same phone +2; same
+/// account +1.5, another known account −1; same postal code +1; same personal mailbox name at another
+/// domain +2. A shared switchboard phone or a generic mailbox (contact@) alone never reaches a threshold:
+/// without agreeing names nothing merges.
+public struct PersonMatcher: Sendable {
+    /// At or above: merged at once. Between the two: a review. Below `reviewAt`: distinct people.
+    public var mergeAt: Double
+    public var reviewAt: Double
+
+    public init(mergeAt: Double = 6, reviewAt: Double = 4.5) { self.mergeAt = mergeAt; self.reviewAt = reviewAt }
+
+    public func compare(_ a: MatchProfile, _ b: MatchProfile) -> MatchScore {
+        var score = MatchScore(points: 0, evidence: [], namesAgree: false, contradicted: false)
+        func add(_ points: Double, _ why: String) { score.points += points; score.evidence.append("\(why) \(points >= 0 ? "+" : "")\(points.formatted())") }
+
+        var last = Comparators.lastNames(a.last, b.last)
+        var first = Comparators.firstNames(a.first, b.first)
+        if last == .different || first == .different,
+           Comparators.lastNames(a.last, b.first) == .same, Comparators.firstNames(a.first, b.last) == .same {
+            last = .same; first = .same
+            score.evidence.append("first and last names swapped")
+        }
+        switch last {
+        case .same: add(3, "same last name")
+        case .typo: add(2, "last name one typo apart")
+        case .different: add(-4, "different last names"); score.contradicted = true
+        case .unknown: break
+        }
+        switch first {
+        case .same: add(2, "same first name")
+        case .nickname: add(1.5, "first name nickname")
+        case .initial: add(1.5, "first name initial")
+        case .typo: add(1.5, "first name one typo apart")
+        case .different: add(-4, "different first names"); score.contradicted = true
+        case .unknown: break
+        }
+        score.namesAgree = last != .unknown && last != .different && first != .different
+        if !Set(a.phones).isDisjoint(with: b.phones) { add(2, "same phone") }
+        if let x = a.accountKey, let y = b.accountKey { if x == y { add(1.5, "same account") } else { add(-1, "different accounts") } }
+        if let x = a.postal, let y = b.postal, x == y { add(1, "same postal code") }
+        if let x = a.emailLocal, let y = b.emailLocal, x == y, a.emailDomain != b.emailDomain,
+           !Comparators.genericLocalParts.contains(x), x.count >= 4 { add(2, "same mailbox name at another domain") }
+        return score
+    }
+
+    public enum Decision: Sendable, Equatable {
+        case merge(MatchScore)
+        case review(MatchScore)
+        case distinct
+    }
+
+    /// Compares a record with every member of one lead. Merge needs the best member at `mergeAt` with agreeing
+    /// names and no member contradicting it; so A≈B and B≈C never pulls C into A's lead unless A≈C too.
+    public func decide(_ record: MatchProfile, members: [MatchProfile]) -> Decision {
+        guard !members.isEmpty else { return .distinct }
+        let scores = members.map { compare(record, $0) }
+        let best = scores.max { $0.points < $1.points }!
+        if scores.contains(where: \.contradicted) { return best.points >= reviewAt && best.namesAgree ? .review(best) : .distinct }
+        if best.points >= mergeAt && best.namesAgree { return .merge(best) }
+        if best.points >= reviewAt && best.namesAgree { return .review(best) }
+        return .distinct
+    }
+}
