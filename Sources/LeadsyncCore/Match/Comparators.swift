@@ -59,7 +59,7 @@ public enum Comparators {
         if aParts.count == bParts.count, zip(aParts, bParts).allSatisfy({ x, y in
             x == y || (x.count == 1 && y.hasPrefix(x)) || (y.count == 1 && x.hasPrefix(y)) }) { return .initial }
         if Nicknames.sameName(a, b) { return .nickname }
-        if withinOneEdit(a, b) || (min(a.count, b.count) >= 5 && jaroWinkler(a, b) >= 0.93) { return .typo }
+        if withinOneEdit(a, b) || (min(a.count, b.count) >= 5 && abs(a.count - b.count) <= 1 && jaroWinkler(a, b) >= 0.93) { return .typo }
         return .different
     }
 
@@ -75,7 +75,8 @@ public enum Comparators {
         let aParts = Set(a.split(separator: " ")), bParts = Set(b.split(separator: " "))
         if min(aParts.count, bParts.count) >= 1, aParts.count != bParts.count, aParts.isSubset(of: bParts) || bParts.isSubset(of: aParts) { return .typo }
         if min(a.count, b.count) >= 4 && withinOneEdit(a, b) { return .typo }
-        if min(a.count, b.count) >= 6 && jaroWinkler(a, b) >= 0.95 { return .typo }
+        // Two typos in a long name, but never a longer name that merely starts like this one (moreau, moreauxe).
+        if min(a.count, b.count) >= 6 && abs(a.count - b.count) <= 1 && jaroWinkler(a, b) >= 0.96 { return .typo }
         return .different
     }
 

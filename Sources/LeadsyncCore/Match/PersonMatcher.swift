@@ -60,6 +60,8 @@ public struct MatchProfile: Sendable, Equatable {
         // Swapped first and last names land in the same block as the right way round.
         if let first, let last { keys.append("sx:\(Comparators.soundex(first))|\(last.prefix(1))|\(accountKey ?? "")") }
         if let first, let accountKey { keys.append("fa:\(first)|\(accountKey)") }
+        // The account may be unknown on one side (free mail, no company): the full names still block.
+        if let first, let last { keys.append("fl:\(Comparators.soundex(last))|\(first)") }
         if let emailLocal, !Comparators.genericLocalParts.contains(emailLocal), emailLocal.count >= 4 { keys.append("el:\(emailLocal)") }
         for phone in phones { keys.append("ph:\(phone)") }
         return Array(Set(keys)).sorted()
@@ -81,7 +83,7 @@ public struct MatchScore: Sendable, Equatable, Codable {
 /// Points (log-odds in spirit): last name same +3, typo +2, different −4; first name same +2, nickname or
 /// initial +1.5, typo +1.5, different −4; first and last swapped counts as same; same phone +2; same
 /// account +1.5, another known account −1; same postal code +1; same personal mailbox name at another
-/// domain +2. A shared switchboard phone or a generic mailbox (contact@) alone never reaches a threshold:
+/// domain +1.5. A shared switchboard phone or a generic mailbox (contact@) alone never reaches a threshold:
 /// without agreeing names nothing merges.
 public struct PersonMatcher: Sendable {
     /// At or above: merged at once. Between the two: a review. Below `reviewAt`: distinct people.
@@ -119,9 +121,22 @@ public struct PersonMatcher: Sendable {
         if !Set(a.phones).isDisjoint(with: b.phones) { add(2, "same phone") }
         if let x = a.accountKey, let y = b.accountKey { if x == y { add(1.5, "same account") } else { add(-1, "different accounts") } }
         if let x = a.postal, let y = b.postal, x == y { add(1, "same postal code") }
+        // A mailbox name made of the person's names (jean.dupont) says nothing the names did not: namesakes
+        // share it. Only a personal one (jdupont75, jeannot) is evidence.
         if let x = a.emailLocal, let y = b.emailLocal, x == y, a.emailDomain != b.emailDomain,
-           !Comparators.genericLocalParts.contains(x), x.count >= 4 { add(2, "same mailbox name at another domain") }
+           !Comparators.genericLocalParts.contains(x), x.count >= 4, !Self.madeOfNames(x, a) {
+            add(1.5, "same personal mailbox name at another domain")
+        }
         return score
+    }
+
+    /// jean.dupont, jdupont, dupont.j, jean-dupont, dupontjean: the local part spells the names.
+    static func madeOfNames(_ local: String, _ profile: MatchProfile) -> Bool {
+        let letters = local.filter { $0.isLetter }
+        guard let last = profile.last?.filter({ $0.isLetter }), !last.isEmpty else { return false }
+        let first = profile.first?.filter { $0.isLetter } ?? ""
+        let initial = first.prefix(1)
+        return [first + last, last + first, initial + last, last + initial, last].contains { letters == $0 }
     }
 
     public enum Decision: Sendable, Equatable {

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+import LeadsyncCore
+import LeadsyncTesting
+
+/// Comparators one by one.
+@Suite struct ComparatorTests {
+    @Test func jaroWinklerKnownValues() {
+        #expect(abs(Comparators.jaroWinkler("martha", "marhta") - 0.961) < 0.001)
+        #expect(abs(Comparators.jaroWinkler("dixon", "dicksonx") - 0.813) < 0.001)
+        #expect(Comparators.jaroWinkler("dupont", "dupont") == 1)
+        #expect(Comparators.jaroWinkler("abc", "xyz") == 0)
+    }
+
+    @Test func oneEditCoversSubstitutionInsertionDeletionAndTransposition() {
+        #expect(Comparators.withinOneEdit("dupont", "dupond"))     // substitution
+        #expect(Comparators.withinOneEdit("dupont", "duppont"))    // insertion
+        #expect(Comparators.withinOneEdit("dupont", "dupnt"))      // deletion
+        #expect(Comparators.withinOneEdit("dupont", "udpont"))     // transposition
+        #expect(!Comparators.withinOneEdit("dupont", "dumond"))
+        #expect(!Comparators.withinOneEdit("dupont", "uddont"))
+    }
+
+    @Test func firstNames() {
+        #expect(Comparators.firstNames("jean", "jean") == .same)
+        #expect(Comparators.firstNames("j", "jean") == .initial)
+        #expect(Comparators.firstNames("jean pierre", "j p") == .initial)
+        #expect(Comparators.firstNames("bob", "robert") == .nickname)
+        #expect(Comparators.firstNames("hans", "johannes") == .nickname)
+        #expect(Comparators.firstNames("stephane", "stepahne") == .typo)
+        #expect(Comparators.firstNames("marie", "sophie") == .different)
+        #expect(Comparators.firstNames(nil, "sophie") == .unknown)
+    }
+
+    @Test func lastNames() {
+        #expect(Comparators.lastNames("lefevre", "lefevre") == .same)
+        #expect(Comparators.lastNames("schmidt", "schmitt") == .typo)
+        #expect(Comparators.lastNames("garcia lopez", "garcia") == .typo)
+        #expect(Comparators.lastNames("martin", "bernard") == .different)
+        #expect(Comparators.lastNames("li", "lu") == .different, "short names need an exact match")
+    }
+
+    @Test func soundexBlocksSpellingVariants() {
+        #expect(Comparators.soundex("robert") == "r163" && Comparators.soundex("rupert") == "r163")
+        #expect(Comparators.soundex("schmidt") == Comparators.soundex("schmitt"))
+        #expect(Comparators.soundex("lefevre") == Comparators.soundex("lefebvre"))
+    }
+
+    @Test func profileRoundTripsThroughItsStoredForm() {
+        let profile = MatchProfile(ref: "crm/f.csv#2", first: "jean", last: "dupont", emailLocal: "jd", emailDomain: "acme.fr",
+                                   phones: ["+33145678900", "+33612345678"], postal: "75011", accountKey: "domain:acme.fr")
+        #expect(MatchProfile(encoded: profile.encoded) == profile)
+    }
+}
+
+/// Fuzzy person matching through the batch processor, one planted-duplicate kind per test.
+@Suite struct PersonMatchingTests {
+    let chain = BatchProcessorTests()
+
+    /// Processes rows one batch each (as separate drops would) and returns every outcome.
+    func run(_ rows: [[String: String]], store: InMemoryPipeline = InMemoryPipeline()) throws -> (InMemoryPipeline, [BatchOutcome]) {
+        var outcomes: [BatchOutcome] = []
+        for (i, row) in rows.enumerated() {
+            outcomes.append(try chain.process(chain.records("src\(i)", [row], startLine: 2 + i), store))
+        }
+        return (store, outcomes)
+    }
+
+    let jean = ["first_name": "Jean", "last_name": "Dupont", "email": "jean.dupont@acme-industries.fr", "company": "Acme Industries SAS",
+                "phone": "01 45 67 89 00", "postal_code": "75011", "country": "FR"]
+
+    func variant(_ changes: [String: String?]) -> [String: String] {
+        var row = jean
+        for (key, value) in changes { row[key] = value }
+        return row
+    }
+
+    @Test(arguments: [
+        ("accents and case", ["first_name": "JEAN", "last_name": "DUPONT", "email": "j.dupont@gmail.com"]),
+        ("another mailbox at the same company", ["email": "jdupont@acme-industries.fr", "phone": nil]),
+        ("phone format", ["email": "jean.dupont@yahoo.fr", "phone": "+33 (0)1 45 67 89 00", "company": nil]),
+        ("legal form and website instead of email", ["email": nil, "company": "ACME Industries", "website": "https://www.acme-industries.fr", "postal_code": nil]),
+        ("swapped names", ["first_name": "Dupont", "last_name": "Jean", "email": "jean.d@acme-industries.fr"]),
+        ("one-letter typo in the last name", ["last_name": "Dupomt", "email": "jd@acme-industries.fr"]),
+        ("initial", ["first_name": "J.", "email": "jean.dupont@orange.fr"]),
+        ("nickname", ["first_name": "Johnny", "email": "johnny.dupont@orange.fr", "company": nil]),
+    ] as [(String, [String: String?])])
+    func plantedDuplicateMerges(kind: String, changes: [String: String?]) throws {
+        let (store, outcomes) = try run([jean, variant(changes)])
+        #expect(store.leads.count == 1, "\(kind): \(outcomes.last!.entries.map(\.action)); reviews \(outcomes.last!.reviews)")
+        let merge = try #require(outcomes.last!.merges.first, "\(kind)")
+        #expect(merge.kind == "phone+name" || (merge.kind == "fuzzy" && (merge.score ?? 0) >= 6 && !merge.evidence.isEmpty), "\(merge)")
+
+        // Without the phone the exact keys cannot help: the same kinds of duplicate, found by fuzzy matching
+        // when something besides the names backs them (here the same company or postal code).
+        var fuzzyChanges = changes
+        fuzzyChanges["phone"] = .some(nil)
+        let (fuzzyStore, fuzzyOutcomes) = try run([jean, variant(fuzzyChanges)])
+        let fuzzy = fuzzyOutcomes.last!
+        #expect(fuzzyStore.leads.count == 1 || !fuzzy.reviews.isEmpty, "\(kind) without phone: \(fuzzy.entries.map(\.action))")
+        if let merge = fuzzy.merges.first { #expect(merge.kind == "fuzzy" && merge.score! >= 6, "\(merge)") }
+    }
+
+    @Test func colleaguesSharingTheSwitchboardStayApart() throws {
+        let (store, outcomes) = try run([jean, ["first_name": "Marie", "last_name": "Lambert", "email": "m.lambert@acme-industries.fr",
+                                                "company": "Acme Industries", "phone": "01 45 67 89 00", "postal_code": "75011", "country": "FR"]])
+        #expect(store.leads.count == 2)
+        #expect(outcomes.last!.reviews.isEmpty)
+    }
+
+    @Test func relativesOnOneLineStayApart() throws {
+        let (store, _) = try run([jean, variant(["first_name": "Paul", "email": "paul.dupont@acme-industries.fr"])])
+        #expect(store.leads.count == 2)
+    }
+
+    @Test func aGenericMailboxNameAloneMergesNothing() throws {
+        let (store, _) = try run([["first_name": "Ann", "last_name": "Lee", "email": "contact@lee-conseil.fr"],
+                                  ["first_name": "Bob", "last_name": "Ray", "email": "contact@ray-bois.fr"]])
+        #expect(store.leads.count == 2)
+    }
+
+    @Test func sameCommonNameAtDifferentCompaniesIsNotMerged() throws {
+        let (store, outcomes) = try run([
+            ["first_name": "Thomas", "last_name": "Martin", "email": "thomas.martin@globex.fr", "company": "Globex", "country": "FR"],
+            ["first_name": "Thomas", "last_name": "Martin", "email": "thomas.martin@initiale.fr", "company": "Initiale", "country": "FR"],
+        ])
+        #expect(store.leads.count == 2)
+        #expect(outcomes.last!.merges.isEmpty)
+    }
+
+    @Test func uncertainPairGoesToReviewAndStaysTwoLeads() throws {
+        // Same name, no company on one side, nothing else shared: 5 points, between 4.5 and 6.
+        let (store, outcomes) = try run([
+            ["first_name": "Camille", "last_name": "Girard", "email": "camille.girard@kestrel.fr", "company": "Kestrel"],
+            ["first_name": "Camille", "last_name": "Girard", "email": "cgirard@gmail.com"],
+        ])
+        #expect(store.leads.count == 2)
+        let review = try #require(outcomes.last!.reviews.first)
+        #expect(review.candidateLeadID != review.recordLeadID && review.score >= 4.5 && review.score < 6)
+        #expect(review.evidence.contains { $0.hasPrefix("same last name") })
+        #expect(outcomes.last!.entries.first?.action == .created)
+    }
+
+    @Test func aSeparateDecisionIsNeverAskedAgain() throws {
+        let store = InMemoryPipeline()
+        _ = try chain.process(chain.records("a", [["first_name": "Camille", "last_name": "Girard", "email": "camille.girard@kestrel.fr", "company": "Kestrel"]]), store)
+        store.separated.insert(["a|email:camille.girard@kestrel.fr", "b|email:cgirard@gmail.com"])
+        let outcome = try chain.process(chain.records("b", [["first_name": "Camille", "last_name": "Girard", "email": "cgirard@gmail.com"]]), store)
+        #expect(outcome.reviews.isEmpty && store.leads.count == 2)
+    }
+
+    @Test func noChaining() throws {
+        // A ≈ B (one typo) and B ≈ C (another typo), but A and C are two edits apart: C must not join A and B.
+        let (store, outcomes) = try run([
+            ["first_name": "Sophie", "last_name": "Moreau", "email": "sophie.moreau@brightside.fr", "postal_code": "69003"],
+            ["first_name": "Sophie", "last_name": "Moreaux", "email": "smoreaux@brightside.fr", "postal_code": "69003"],
+            ["first_name": "Sophie", "last_name": "Moreauxe", "email": "s.moreauxe@brightside.fr", "postal_code": "69003"],
+        ])
+        #expect(outcomes[1].merges.first?.kind == "fuzzy", "A and B merge")
+        #expect(outcomes[2].merges.isEmpty, "C is not pulled in through B")
+        #expect(store.leads.count == 2)
+    }
+
+    @Test func everyMergeIsRecordedWithWhatItChose() throws {
+        let (_, outcomes) = try run([jean, ["email": "JEAN.DUPONT@acme-industries.fr", "job_title": "CEO"]])
+        let merge = try #require(outcomes.last!.merges.first)
+        #expect(merge.kind == "email" && merge.evidence == ["same email address"])
+        #expect(merge.chosen["job_title"] == "CEO ← f.csv#3")
+    }
+}
