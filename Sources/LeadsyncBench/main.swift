@@ -68,6 +68,7 @@ func runBenchmark() throws {
         return
     }
     var count = 1_000_000
+    var matchingCount: Int?
     var xmlCount: Int?
     var xmlOnly = false
     var work = "bench-out"
@@ -77,15 +78,21 @@ func runBenchmark() throws {
         case "--leads": count = Int(args.popFirst() ?? "") ?? count
         case "--xml-leads": xmlCount = Int(args.popFirst() ?? "")
         case "--xml-only": xmlOnly = true
+        case "--matching": matchingCount = Int(args.popFirst() ?? "")
         case "--work": work = args.popFirst() ?? work
         default:
-            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
+            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--matching N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
             exit(64)
         }
     }
     let fm = FileManager.default
     let workURL = URL(fileURLWithPath: work).standardizedFileURL
     let leadsync = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("leadsync").path
+    if let matchingCount {
+        try? fm.removeItem(at: workURL.appendingPathComponent("matching"))
+        return try benchmarkMatching(count: matchingCount, work: workURL.appendingPathComponent("matching"), leadsync: leadsync,
+                                     repo: Workspace.repositoryRoot)
+    }
     if xmlOnly {
         try fm.createDirectory(at: workURL, withIntermediateDirectories: true)
         try? fm.removeItem(at: workURL.appendingPathComponent("xml-sync"))
@@ -232,6 +239,95 @@ func benchmarkDaemon(csv: URL, count: Int, oneShotSeconds: Double, work: URL, le
                  big, Double(count) / big, peak, big / oneShotSeconds))
     print(String(format: "  10-row file dropped → done: median %.0f ms (5 drops); idle RSS %.1f MB; SIGINT → exit %d in %.2f s",
                  latencies.sorted()[2] * 1000, idle, process.terminationStatus, Date().timeIntervalSince(term)))
+}
+
+/// Matching accuracy on the planted-duplicate corpus: pairwise precision, recall and F1 for persons (records
+/// in one lead = one person) and for accounts (records on one account = one company), recall per planted
+/// kind, and how often the hard non-duplicates were merged.
+func benchmarkMatching(count: Int, work: URL, leadsync: String, repo: URL) throws {
+    let fm = FileManager.default
+    try fm.createDirectory(at: work.appendingPathComponent("drops/gen"), withIntermediateDirectories: true)
+    try fm.createDirectory(at: work.appendingPathComponent("connectors"), withIntermediateDirectories: true)
+    let csv = work.appendingPathComponent("drops/gen/leads.csv"), truthURL = work.appendingPathComponent("truth.csv")
+    let planted = try MatchingCorpus().write(count: count, csv: csv, truth: truthURL)
+    print("matching corpus: \(count) records; " + planted.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    try writeConfig(in: work, repo: repo)
+    try "name: gen\nkind: csv-drop\npath: drops/gen\nmapping: generic\n".write(to: work.appendingPathComponent("connectors/gen.yaml"), atomically: true, encoding: .utf8)
+    var floor: Measured?
+    if let sqlite3 = which("sqlite3") { floor = measure(sqlite3, [work.appendingPathComponent("floor.sqlite").path, "-cmd", ".mode csv", ".import \(csv.path) leads"]) }
+    let sync = measure(leadsync, ["sync", "--config", work.appendingPathComponent("leadsync.yaml").path, "--format", "json"],
+                       stdoutTo: work.appendingPathComponent("sync.json").path)
+    print(String(format: "sync: %.2f s (%.1f× the sqlite3 .import floor of %.2f s), %.1f MB peak RSS", sync.seconds,
+                 sync.seconds / (floor?.seconds ?? .nan), floor?.seconds ?? .nan, Double(sync.maxRSSKiB) / 1024))
+
+    struct Truth { var person: Int; var account: Int; var kind: String }
+    var truth: [Int: Truth] = [:]
+    for line in try String(contentsOf: truthURL, encoding: .utf8).split(separator: "\n").dropFirst() {
+        let parts = line.split(separator: ",", maxSplits: 3)
+        truth[Int(parts[0])!] = Truth(person: Int(parts[1])!, account: Int(parts[2])!, kind: String(parts[3]))
+    }
+    let store = try SQLiteStore(path: work.appendingPathComponent("store.sqlite").path, readOnly: true)
+    var leadOf: [Int: Int64] = [:], accountOf: [Int: Int64] = [:]
+    var pending = 0
+    try store.read { reader in
+        guard let run = try reader.runIDs().first else { return }
+        try reader.log(runID: run) { row in
+            guard let lead = row.leadID, let hash = row.recordRef.lastIndex(of: "#"), let line = Int(row.recordRef[row.recordRef.index(after: hash)...]) else { return }
+            leadOf[line] = lead
+            // A record without an account is a company of its own (it can only count against recall).
+            accountOf[line] = row.accountID ?? -Int64(line)
+        }
+        pending = try reader.pendingReviewCount()
+    }
+    func pairwise(_ predicted: [Int: Int64], _ actual: (Truth) -> Int) -> (precision: Double, recall: Double, f1: Double) {
+        var byPredicted: [Int64: [Int: Int]] = [:], byActual: [Int: Int] = [:]
+        for (line, cluster) in predicted {
+            let real = actual(truth[line]!)
+            byPredicted[cluster, default: [:]][real, default: 0] += 1
+            byActual[real, default: 0] += 1
+        }
+        func pairs(_ n: Int) -> Double { Double(n * (n - 1) / 2) }
+        let predictedPairs = byPredicted.values.reduce(0) { $0 + pairs($1.values.reduce(0, +)) }
+        let correct = byPredicted.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + pairs($1) } }
+        let actualPairs = byActual.values.reduce(0) { $0 + pairs($1) }
+        let p = predictedPairs == 0 ? 1 : correct / predictedPairs, r = actualPairs == 0 ? 1 : correct / actualPairs
+        return (p, r, p + r == 0 ? 0 : 2 * p * r / (p + r))
+    }
+    let person = pairwise(leadOf) { $0.person }
+    let account = pairwise(accountOf) { $0.account }
+    print(String(format: "persons:  precision %.4f  recall %.4f  F1 %.4f   (targets ≥ 0.995 and ≥ 0.95; %d records reached a lead)",
+                 person.precision, person.recall, person.f1, leadOf.count))
+    print(String(format: "accounts: precision %.4f  recall %.4f  F1 %.4f   (targets ≥ 0.99 and ≥ 0.97)", account.precision, account.recall, account.f1))
+    // Recall per planted kind: the duplicate landed in the lead of the person's first record.
+    var firstLead: [Int: Int64] = [:]
+    for line in truth.keys.sorted() { if let lead = leadOf[line], firstLead[truth[line]!.person] == nil { firstLead[truth[line]!.person] = lead } }
+    var personsOfLead: [Int64: Set<Int>] = [:]
+    for (line, lead) in leadOf { personsOfLead[lead, default: []].insert(truth[line]!.person) }
+    var found: [String: (Int, Int)] = [:]
+    var wronglyMerged: [String: (Int, Int)] = [:]
+    for (line, t) in truth {
+        guard let lead = leadOf[line] else { continue }
+        if t.kind == "new" { continue }
+        if MatchingCorpus.DuplicateKind(rawValue: t.kind) != nil {
+            var entry = found[t.kind] ?? (0, 0)
+            entry.1 += 1
+            if firstLead[t.person] == lead { entry.0 += 1 }
+            found[t.kind] = entry
+        } else {
+            // A colleague or namesake is a new person: its lead must hold nobody else.
+            var entry = wronglyMerged[t.kind] ?? (0, 0)
+            entry.1 += 1
+            if (personsOfLead[lead]?.count ?? 0) > 1 { entry.0 += 1 }
+            wronglyMerged[t.kind] = entry
+        }
+    }
+    for (kind, value) in found.sorted(by: { $0.key < $1.key }) {
+        print(String(format: "  %-48@ found %5d of %5d (%.1f%%)", kind as NSString, value.0, value.1, 100 * Double(value.0) / Double(max(value.1, 1))))
+    }
+    for (kind, value) in wronglyMerged.sorted(by: { $0.key < $1.key }) {
+        print(String(format: "  %-48@ wrongly merged %d of %d", kind as NSString, value.0, value.1))
+    }
+    print("reviews pending: \(pending)")
 }
 
 /// The bench's main config: a fresh store in `dir`, the repository's mappings and rules.

@@ -12,6 +12,9 @@ public final class PrefetchedView: PipelineView {
     private var phoneNames: [String: Int64?] = [:]
     private var suppressed: [String: Bool] = [:]
     private var leads: [Int64: Lead] = [:]
+    /// Blocked records per blocking key of the batch's records that no exact key can place (empty for a
+    /// key whose block is too large to be useful).
+    private var blocks: [String: [MatchMember]] = [:]
 
     init(tx: StoreTransaction, records: [IncomingRecord]) throws {
         self.tx = tx
@@ -63,6 +66,24 @@ public final class PrefetchedView: PipelineView {
                 suppressed[key] = true
             }
         }
+        // Fuzzy matching's blocks, for every record: one IN query per 500 keys instead of ~9 queries a record.
+        var blockKeys = Set<String>()
+        for case .normalised(let record) in records { blockKeys.formUnion(MatchProfile(record: record).blockingKeys) }
+        for chunk in Self.chunks(Array(blockKeys)) {
+            for key in chunk { blocks[key] = [] }
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT b.key, p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
+                WHERE b.key IN (\(Self.marks(chunk.count)))
+                """, arguments: StatementArguments(Array(chunk))) {
+                let key: String = row["key"]
+                counts[key, default: 0] += 1
+                if counts[key]! > StoreTransaction.maxBlockSize { blocks[key] = []; continue }
+                if let member = StoreTransaction.member(row) { blocks[key]!.append(member) }
+            }
+            for (key, n) in counts where n > StoreTransaction.maxBlockSize { blocks[key] = [] }
+        }
+
         var ids = Set<Int64>()
         for case let id? in identities.values { ids.insert(id) }
         for case let id? in emails.values { ids.insert(id) }
@@ -106,8 +127,15 @@ public final class PrefetchedView: PipelineView {
     public func routingCursor(team: String) throws -> Int { try tx.routingCursor(team: team) }
     public func nextLeadID() throws -> Int64 { try tx.nextLeadID() }
     public func nextAccountID() throws -> Int64 { try tx.nextAccountID() }
-    public func matchCandidates(blockingKeys: [String]) throws -> [MatchMember] { try tx.matchCandidates(blockingKeys: blockingKeys) }
-    public func matchMembers(leadID: Int64) throws -> [MatchMember] { try tx.matchMembers(leadID: leadID) }
+    public func matchCandidates(blockingKeys: [String]) throws -> [MatchMember] {
+        var members: [MatchMember] = []
+        var unknown: [String] = []
+        for key in blockingKeys {
+            if let known = blocks[key] { members += known } else { unknown.append(key) }
+        }
+        return unknown.isEmpty ? members : members + (try tx.matchCandidates(blockingKeys: unknown))
+    }
+    public func matchMembers(leadIDs: [Int64]) throws -> [MatchMember] { try tx.matchMembers(leadIDs: leadIDs) }
     public func separatedFrom(identity: String) throws -> Set<String> { try tx.separatedFrom(identity: identity) }
 }
 

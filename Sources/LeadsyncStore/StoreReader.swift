@@ -32,6 +32,10 @@ public struct ProvenanceRow: Sendable {
 public struct StoreReader {
     let db: Database
 
+    public func pendingReviewCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM review_queue WHERE status = 'pending'") ?? 0
+    }
+
     public func runIDs() throws -> [String] {
         try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY started_at, id")
     }

@@ -59,9 +59,15 @@ public struct StoreTransaction: PipelineView {
         return members
     }
 
-    public func matchMembers(leadID: Int64) throws -> [MatchMember] {
-        let statement = try db.cachedStatement(sql: "SELECT lead_id, connector, identity, profile FROM lead_provenance WHERE lead_id = ? AND profile IS NOT NULL")
-        return try Row.fetchAll(statement, arguments: [leadID]).compactMap(Self.member)
+    public func matchMembers(leadIDs: [Int64]) throws -> [MatchMember] {
+        var members: [MatchMember] = []
+        for chunk in PrefetchedView.chunks(leadIDs) {
+            members += try Row.fetchAll(db, sql: """
+                SELECT lead_id, connector, identity, profile FROM lead_provenance
+                WHERE lead_id IN (\(PrefetchedView.marks(chunk.count))) AND profile IS NOT NULL
+                """, arguments: StatementArguments(Array(chunk))).compactMap(Self.member)
+        }
+        return members
     }
 
     static func member(_ row: Row) -> MatchMember? {

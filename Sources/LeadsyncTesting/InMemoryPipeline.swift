@@ -34,7 +34,7 @@ public final class InMemoryPipeline: PipelineView {
         let keys = Set(blockingKeys)
         return members.filter { !keys.isDisjoint(with: $0.profile.blockingKeys) }
     }
-    public func matchMembers(leadID: Int64) -> [MatchMember] { members.filter { $0.leadID == leadID } }
+    public func matchMembers(leadIDs: [Int64]) -> [MatchMember] { let ids = Set(leadIDs); return members.filter { ids.contains($0.leadID) } }
     public func separatedFrom(identity: String) -> Set<String> {
         Set(separated.compactMap { pair in pair.contains(identity) ? pair.first { $0 != identity } : nil })
     }

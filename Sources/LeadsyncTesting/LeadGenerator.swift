@@ -47,7 +47,7 @@ public struct LeadGenerator {
                          "Geschäftsführer", "Head of Sales", "Office Manager", "CTO", "Stagiaire"]
     static let urgencies = ["immediately", "ce trimestre", "ce mois-ci", "6 mois", "plus tard", "this quarter", ""]
 
-    public struct Person {
+    public struct Person: Sendable {
         public var id: Int
         public var first, last, company, domain, email, phoneNational, country, city, postal: String
         public var region: String
@@ -88,7 +88,7 @@ public struct LeadGenerator {
                 people.append(person)
                 record = fresh(person, index: i, rng: &rng)
             }
-            buffer += record.map(csvEscape).joined(separator: ",") + "\n"
+            buffer += record.map(Self.csvEscape).joined(separator: ",") + "\n"
             truthBuffer += "\(line),\(person.id)\n"
             if buffer.utf8.count > 1 << 20 {
                 out.write(Data(buffer.utf8)); buffer = ""
@@ -100,9 +100,9 @@ public struct LeadGenerator {
         return people.count
     }
 
-    private func pick<T>(_ items: [T], _ rng: inout SeededRandom) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
+    func pick<T>(_ items: [T], _ rng: inout SeededRandom) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
 
-    private func ascii(_ text: String) -> String {
+    static func ascii(_ text: String) -> String {
         text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
             .replacingOccurrences(of: "œ", with: "oe").replacingOccurrences(of: "ß", with: "ss")
             .filter { $0.isLetter || $0.isNumber || $0 == "-" }
@@ -125,9 +125,9 @@ public struct LeadGenerator {
         let suffix = Int.random(in: 1...40_000, using: &rng)
         let company = form.isEmpty ? "\(base) \(suffix)" : "\(base) \(suffix) \(form)"
         let tld = country == "FR" ? "fr" : country == "DE" ? "de" : "co.uk"
-        let domain = ascii(base).lowercased() + "-\(suffix).\(tld)"
+        let domain = Self.ascii(base).lowercased() + "-\(suffix).\(tld)"
         let free = Double.random(in: 0..<1, using: &rng) < 0.25
-        let local = "\(ascii(first).lowercased()).\(ascii(last).lowercased())\(id)"
+        let local = "\(Self.ascii(first).lowercased()).\(Self.ascii(last).lowercased())\(id)"
         let email = free ? "\(local)@\(pick(Self.freeMail, &rng))" : "\(local)@\(domain)"
         let phoneNational: String
         switch country {
@@ -222,7 +222,7 @@ public struct LeadGenerator {
         return value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    private func csvEscape(_ value: String) -> String {
+    static func csvEscape(_ value: String) -> String {
         value.contains(",") || value.contains("\"") ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
     }
 }

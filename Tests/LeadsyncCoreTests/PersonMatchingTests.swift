@@ -129,23 +129,23 @@ import LeadsyncTesting
     }
 
     @Test func uncertainPairGoesToReviewAndStaysTwoLeads() throws {
-        // Same name, no company on one side, nothing else shared: 5 points, between 4.5 and 6.
+        // Same name and postal code, no company on one side: 6 points, between 5.5 and 6.5.
         let (store, outcomes) = try run([
-            ["first_name": "Camille", "last_name": "Girard", "email": "camille.girard@kestrel.fr", "company": "Kestrel"],
-            ["first_name": "Camille", "last_name": "Girard", "email": "cgirard@gmail.com"],
+            ["first_name": "Camille", "last_name": "Girard", "email": "camille.girard@kestrel.fr", "company": "Kestrel", "postal_code": "44000"],
+            ["first_name": "Camille", "last_name": "Girard", "email": "cgirard@gmail.com", "postal_code": "44000"],
         ])
         #expect(store.leads.count == 2)
         let review = try #require(outcomes.last!.reviews.first)
-        #expect(review.candidateLeadID != review.recordLeadID && review.score >= 4.5 && review.score < 6)
+        #expect(review.candidateLeadID != review.recordLeadID && review.score >= 5.5 && review.score < 6.5)
         #expect(review.evidence.contains { $0.hasPrefix("same last name") })
         #expect(outcomes.last!.entries.first?.action == .created)
     }
 
     @Test func aSeparateDecisionIsNeverAskedAgain() throws {
         let store = InMemoryPipeline()
-        _ = try chain.process(chain.records("a", [["first_name": "Camille", "last_name": "Girard", "email": "camille.girard@kestrel.fr", "company": "Kestrel"]]), store)
+        _ = try chain.process(chain.records("a", [["first_name": "Camille", "last_name": "Girard", "email": "camille.girard@kestrel.fr", "company": "Kestrel", "postal_code": "44000"]]), store)
         store.separated.insert(["a|email:camille.girard@kestrel.fr", "b|email:cgirard@gmail.com"])
-        let outcome = try chain.process(chain.records("b", [["first_name": "Camille", "last_name": "Girard", "email": "cgirard@gmail.com"]]), store)
+        let outcome = try chain.process(chain.records("b", [["first_name": "Camille", "last_name": "Girard", "email": "cgirard@gmail.com", "postal_code": "44000"]]), store)
         #expect(outcome.reviews.isEmpty && store.leads.count == 2)
     }
 

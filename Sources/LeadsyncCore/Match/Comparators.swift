@@ -83,20 +83,24 @@ public enum Comparators {
     /// Soundex on folded text: blocks "Lefèvre" with "Lefevre" and "Schmidt" with "Schmitt". Letters
     /// only; empty when there are none.
     public static func soundex(_ name: String) -> String {
-        let codes: [Character: Character] = ["b": "1", "f": "1", "p": "1", "v": "1", "c": "2", "g": "2", "j": "2", "k": "2",
-                                              "q": "2", "s": "2", "x": "2", "z": "2", "d": "3", "t": "3", "l": "4", "m": "5",
-                                              "n": "5", "r": "6"]
-        let letters = name.filter { $0 >= "a" && $0 <= "z" }
-        guard let first = letters.first else { return "" }
-        var result = String(first)
-        var previous = codes[first]
-        for letter in letters.dropFirst() {
-            let code = codes[letter]
-            if let code, code != previous { result.append(code) }
-            if letter != "h" && letter != "w" { previous = code }
-            if result.count == 4 { break }
+        // Codes for a…z; 0 = vowel-like (a e i o u y h w), which separates repeated codes.
+        let codes: [UInt8] = [0, 1, 2, 3, 0, 1, 2, 0, 0, 2, 2, 4, 5, 5, 0, 1, 2, 6, 2, 3, 0, 1, 0, 2, 0, 2]
+        var result: [UInt8] = []
+        result.reserveCapacity(4)
+        var previous: UInt8 = 255
+        for byte in name.utf8 where byte >= 0x61 && byte <= 0x7A {
+            let code = codes[Int(byte - 0x61)]
+            if result.isEmpty {
+                result.append(byte)
+            } else if code != 0 && code != previous {
+                result.append(0x30 + code)
+                if result.count == 4 { break }
+            }
+            if byte != 0x68 && byte != 0x77 { previous = code }  // h and w do not separate equal codes
         }
-        return result.padding(toLength: 4, withPad: "0", startingAt: 0)
+        guard !result.isEmpty else { return "" }
+        while result.count < 4 { result.append(0x30) }
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// Mailbox names that belong to a function, not a person: two people may share them.

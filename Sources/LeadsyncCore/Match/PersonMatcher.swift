@@ -10,11 +10,14 @@ public struct MatchProfile: Sendable, Equatable {
     public var phones: [String]
     public var postal: String?
     public var accountKey: String?
+    /// Computed once: a batch asks for them several times per record.
+    public private(set) var blockingKeys: [String] = []
 
     public init(ref: String, first: String?, last: String?, emailLocal: String?, emailDomain: String?, phones: [String],
                 postal: String?, accountKey: String?) {
         self.ref = ref; self.first = first; self.last = last; self.emailLocal = emailLocal; self.emailDomain = emailDomain
         self.phones = phones; self.postal = postal; self.accountKey = accountKey
+        blockingKeys = makeBlockingKeys()
     }
 
     public init(record: NormalisedRecord) {
@@ -50,7 +53,7 @@ public struct MatchProfile: Sendable, Equatable {
 
     /// The blocking keys: a record is compared only with records sharing one of them. Several cheap keys,
     /// so a typo in one field still leaves another to find the candidate.
-    public var blockingKeys: [String] {
+    func makeBlockingKeys() -> [String] {
         var keys: [String] = []
         let initial = first?.first.map(String.init) ?? ""
         if let last {
@@ -61,7 +64,10 @@ public struct MatchProfile: Sendable, Equatable {
         if let first, let last { keys.append("sx:\(Comparators.soundex(first))|\(last.prefix(1))|\(accountKey ?? "")") }
         if let first, let accountKey { keys.append("fa:\(first)|\(accountKey)") }
         // The account may be unknown on one side (free mail, no company): the full names still block.
-        if let first, let last { keys.append("fl:\(Comparators.soundex(last))|\(first)") }
+        if let first, let last {
+            keys.append("fl:\(Comparators.soundex(last))|\(first)")
+            keys.append("fl:\(Comparators.soundex(first))|\(last)")
+        }
         if let emailLocal, !Comparators.genericLocalParts.contains(emailLocal), emailLocal.count >= 4 { keys.append("el:\(emailLocal)") }
         for phone in phones { keys.append("ph:\(phone)") }
         return Array(Set(keys)).sorted()
@@ -69,9 +75,18 @@ public struct MatchProfile: Sendable, Equatable {
 }
 
 /// A comparison's result: points for and against, and why.
-public struct MatchScore: Sendable, Equatable, Codable {
+public struct MatchScore: Sendable, Equatable {
     public var points: Double
-    public var evidence: [String]
+    /// What agreed or disagreed, with its points; spelled out by `evidence` only when someone reads it
+    /// (formatting it for every comparison cost more than the comparison).
+    public var reasons: [Reason]
+    public struct Reason: Sendable, Equatable {
+        public var label: String
+        public var points: Double
+    }
+    public var evidence: [String] {
+        reasons.map { $0.points == 0 ? $0.label : "\($0.label) \($0.points > 0 ? "+" : "")\($0.points.formatted())" }
+    }
     /// The names agree (same, typo, nickname, initial or swapped): without it no merge happens.
     public var namesAgree: Bool
     /// Something says these are two people (different first or last names).
@@ -90,18 +105,21 @@ public struct PersonMatcher: Sendable {
     public var mergeAt: Double
     public var reviewAt: Double
 
-    public init(mergeAt: Double = 6, reviewAt: Double = 4.5) { self.mergeAt = mergeAt; self.reviewAt = reviewAt }
+    /// The same full name alone (5 points) is not enough even for a review: namesakes are common. Names and
+    /// one corroborating fact (same phone or account) merge; names and a postal code, or a typo and an
+    /// account, are reviewed.
+    public init(mergeAt: Double = 6.5, reviewAt: Double = 5.5) { self.mergeAt = mergeAt; self.reviewAt = reviewAt }
 
     public func compare(_ a: MatchProfile, _ b: MatchProfile) -> MatchScore {
-        var score = MatchScore(points: 0, evidence: [], namesAgree: false, contradicted: false)
-        func add(_ points: Double, _ why: String) { score.points += points; score.evidence.append("\(why) \(points >= 0 ? "+" : "")\(points.formatted())") }
+        var score = MatchScore(points: 0, reasons: [], namesAgree: false, contradicted: false)
+        func add(_ points: Double, _ why: String) { score.points += points; score.reasons.append(.init(label: why, points: points)) }
 
         var last = Comparators.lastNames(a.last, b.last)
         var first = Comparators.firstNames(a.first, b.first)
         if last == .different || first == .different,
            Comparators.lastNames(a.last, b.first) == .same, Comparators.firstNames(a.first, b.last) == .same {
             last = .same; first = .same
-            score.evidence.append("first and last names swapped")
+            score.reasons.append(.init(label: "first and last names swapped", points: 0))
         }
         switch last {
         case .same: add(3, "same last name")
@@ -119,7 +137,11 @@ public struct PersonMatcher: Sendable {
         }
         score.namesAgree = last != .unknown && last != .different && first != .different
         if !Set(a.phones).isDisjoint(with: b.phones) { add(2, "same phone") }
-        if let x = a.accountKey, let y = b.accountKey { if x == y { add(1.5, "same account") } else { add(-1, "different accounts") } }
+        if let x = a.accountKey, let y = b.accountKey {
+            // Two company domains (or two company names) that differ say "another employer"; a domain against
+            // a company name only says one side had no company email.
+            if x == y { add(1.5, "same account") } else if x.prefix(7) == y.prefix(7) { add(-1, "different accounts") }
+        }
         if let x = a.postal, let y = b.postal, x == y { add(1, "same postal code") }
         // A mailbox name made of the person's names (jean.dupont) says nothing the names did not: namesakes
         // share it. Only a personal one (jdupont75, jeannot) is evidence.

@@ -166,7 +166,10 @@ public struct BatchProcessor {
     private func requalify(_ lead: inout Lead, work: inout WorkingSet, outcome: inout BatchOutcome, known: NormalisedRecord?) throws {
         let keys = known?.account
             ?? AccountKeys(fields: lead.fields, freeMailDomains: freeMailDomains, registrable: { DomainNormaliser.registrable(host: $0) })
-        if let accountKey = keys.accountKey {
+        if keys.domain == nil, known == nil, lead.accountID != nil {
+            // A newer record with a personal address (or no email) does not take the person away from the
+            // account a company domain found: only another company domain moves them.
+        } else if let accountKey = keys.accountKey {
             lead.accountID = try work.upsertAccount(key: accountKey, domain: keys.domain, from: lead.fields)
         } else {
             lead.accountID = nil
@@ -269,21 +272,30 @@ struct WorkingSet {
     /// compared member by member; leads a reviewer separated from this record are skipped.
     mutating func fuzzyMatch(_ profile: MatchProfile, identity: String, matcher: PersonMatcher) throws -> FuzzyMatch? {
         let keys = profile.blockingKeys
-        var leadIDs = Set<Int64>()
-        for member in try view.matchCandidates(blockingKeys: keys) { leadIDs.insert(member.leadID) }
-        for key in keys { for member in batchBlocks[key] ?? [] { leadIDs.insert(member.leadID) } }
-        guard !leadIDs.isEmpty else { return nil }
+        // First pass: the blocked records themselves. Only leads with a member scoring a review or better
+        // are worth fetching whole (most candidates merely share a common name or a switchboard).
+        var promising = Set<Int64>()
+        var seen = Set<String>()
+        for member in try view.matchCandidates(blockingKeys: keys) + keys.flatMap({ batchBlocks[$0] ?? [] })
+        where seen.insert(member.identity).inserted && !promising.contains(member.leadID) {
+            let score = matcher.compare(profile, member.profile)
+            if score.namesAgree && score.points >= matcher.reviewAt { promising.insert(member.leadID) }
+        }
+        guard !promising.isEmpty else { return nil }
         let separated = try view.separatedFrom(identity: identity)
+        var stored: [Int64: [MatchMember]] = [:]
+        for member in try view.matchMembers(leadIDs: Array(promising)) { stored[member.leadID, default: []].append(member) }
         var best: FuzzyMatch?
         var bestPoints = -Double.infinity
-        for id in leadIDs.sorted() {
-            let members = try view.matchMembers(leadID: id) + (batchMembers[id] ?? [])
+        for id in promising.sorted() {
+            let members = (stored[id] ?? []) + (batchMembers[id] ?? [])
             if members.contains(where: { separated.contains($0.identity) }) { continue }
+            let bestIsMerge: Bool
+            if case .merge? = best { bestIsMerge = true } else { bestIsMerge = false }
             switch matcher.decide(profile, members: members.map(\.profile)) {
-            case .merge(let score) where score.points > bestPoints || !(best.map { if case .merge = $0 { true } else { false } } ?? false):
+            case .merge(let score) where !bestIsMerge || score.points > bestPoints:
                 best = .merge(id, score); bestPoints = score.points
-            case .review(let score) where score.points > bestPoints:
-                if case .merge? = best { continue }
+            case .review(let score) where !bestIsMerge && score.points > bestPoints:
                 best = .review(id, score); bestPoints = score.points
             default: continue
             }

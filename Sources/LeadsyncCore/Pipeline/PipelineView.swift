@@ -14,8 +14,8 @@ public protocol PipelineView {
     func nextAccountID() throws -> Int64
     /// Fuzzy matching: the source records (with their lead) sharing one of these blocking keys.
     func matchCandidates(blockingKeys: [String]) throws -> [MatchMember]
-    /// Every source record of a lead, for member-by-member comparison.
-    func matchMembers(leadID: Int64) throws -> [MatchMember]
+    /// Every source record of these leads, for member-by-member comparison.
+    func matchMembers(leadIDs: [Int64]) throws -> [MatchMember]
     /// Identities (`connector|identity`) a reviewer said are a different person from this one.
     func separatedFrom(identity: String) throws -> Set<String>
 }
