@@ -120,6 +120,7 @@ public final class PrefetchedView: PipelineView {
         return try tx.lead(id: id)
     }
     public func account(key: String) throws -> Account? { try tx.account(key: key) }
+    public func account(companyKey: String) throws -> Account? { try tx.account(companyKey: companyKey) }
     public func isSuppressed(key: String) throws -> Bool {
         if let known = suppressed[key] { return known }
         return try tx.isSuppressed(key: key)

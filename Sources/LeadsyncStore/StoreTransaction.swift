@@ -33,6 +33,11 @@ public struct StoreTransaction: PipelineView {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE key = ?"), arguments: [key]).map(AccountRow.decode)
     }
 
+    public func account(companyKey: String) throws -> Account? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE company_key = ? ORDER BY id LIMIT 1"), arguments: [companyKey])
+            .map(AccountRow.decode)
+    }
+
     public func isSuppressed(key: String) throws -> Bool {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key = ?"), arguments: [key]) ?? false
     }
@@ -96,14 +101,15 @@ public struct StoreTransaction: PipelineView {
     /// routing positions. Call inside `SQLiteStore.batch`, together with `saveCheckpoint`.
     public func write(_ outcome: BatchOutcome, runID: String, now: String, fileChecksum: String? = nil) throws {
         let accountInsert = try db.cachedStatement(sql: """
-            INSERT INTO accounts (id, key, name, domain, country, employees, first_seen_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO accounts (id, key, name, domain, country, employees, company_key, first_seen_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET name = excluded.name, domain = excluded.domain,
-                country = excluded.country, employees = excluded.employees, updated_at = excluded.updated_at
+                country = excluded.country, employees = excluded.employees, company_key = excluded.company_key,
+                updated_at = excluded.updated_at
             """)
         for account in outcome.accounts {
             try accountInsert.execute(arguments: [account.id, account.key, account.name, account.domain,
-                                                  account.country, account.employees, now, now])
+                                                  account.country, account.employees, account.companyKey, now, now])
         }
         let columns = Schema.leadFieldColumns + LeadRow.derivedColumns
         let leadUpsert = try db.cachedStatement(sql: """
@@ -349,6 +355,6 @@ enum LeadRow {
 enum AccountRow {
     static func decode(_ row: Row) -> Account {
         Account(id: row["id"], key: row["key"], name: row["name"], domain: row["domain"], country: row["country"],
-                employees: row["employees"])
+                employees: row["employees"], companyKey: row["company_key"])
     }
 }

@@ -92,17 +92,17 @@ public struct MatchingCorpus {
         case .emailTyping:
             r[1] = Bool.random(using: &rng) ? " \(p.email.uppercased())" : p.email.uppercased() + "  "
         case .phoneFormat:
-            r[1] = "\(firstAscii.prefix(1))\(lastAscii)@\(g.pick(LeadGenerator.freeMail, &rng))"  // a personal address
+            r[1] = "\(firstAscii.prefix(1))\(lastAscii)\(p.id)@\(g.pick(LeadGenerator.freeMail, &rng))"  // a personal address (one person's)
         case .legalForm:
             let base = p.company.split(separator: " ").dropLast(p.company.hasSuffix(" SAS") || p.company.hasSuffix(" SARL") || p.company.hasSuffix(" GmbH") || p.company.hasSuffix(" Ltd") ? 1 : 0)
             r[4] = Bool.random(using: &rng) ? base.joined(separator: " ").uppercased() : base.joined(separator: " ") + " S.A.S."
             r[1] = ""; r[7] = "\(p.domain)"   // no email: the phone identifies the record
         case .websiteOnly:
-            r[1] = "\(firstAscii).\(lastAscii)@\(g.pick(LeadGenerator.freeMail, &rng))"; r[6] = ""
+            r[1] = "\(firstAscii).\(lastAscii).\(p.id)@\(g.pick(LeadGenerator.freeMail, &rng))"; r[6] = ""
             r[7] = Bool.random(using: &rng) ? p.domain : "http://\(p.domain)/contact"
         case .swappedNames:
             r[2] = p.last; r[3] = p.first
-            r[1] = "\(firstAscii.prefix(1)).\(lastAscii)@\(p.domain)"; r[6] = ""
+            r[1] = "\(firstAscii.prefix(1)).\(lastAscii)\(p.id)@\(p.domain)"; r[6] = ""
         case .typo:
             let target = Bool.random(using: &rng) ? 3 : 2
             var letters = Array(r[target])
@@ -111,7 +111,7 @@ public struct MatchingCorpus {
                 letters.swapAt(at, at + 1)  // a transposition, the commonest typo
                 r[target] = String(letters)
             }
-            r[1] = "\(firstAscii.prefix(1))\(lastAscii)@\(p.domain)"
+            r[1] = "\(firstAscii.prefix(1))\(lastAscii)\(p.id)@\(p.domain)"
         }
         return r
     }

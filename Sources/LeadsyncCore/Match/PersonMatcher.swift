@@ -13,11 +13,12 @@ public struct MatchProfile: Sendable, Equatable {
     /// Computed once: a batch asks for them several times per record.
     public private(set) var blockingKeys: [String] = []
 
+    /// - Parameter blocking: false for profiles read back to be compared, which never need their keys again.
     public init(ref: String, first: String?, last: String?, emailLocal: String?, emailDomain: String?, phones: [String],
-                postal: String?, accountKey: String?) {
+                postal: String?, accountKey: String?, blocking: Bool = true) {
         self.ref = ref; self.first = first; self.last = last; self.emailLocal = emailLocal; self.emailDomain = emailDomain
         self.phones = phones; self.postal = postal; self.accountKey = accountKey
-        blockingKeys = makeBlockingKeys()
+        if blocking { blockingKeys = makeBlockingKeys() }
     }
 
     public init(record: NormalisedRecord) {
@@ -36,6 +37,12 @@ public struct MatchProfile: Sendable, Equatable {
                   accountKey: record.account.accountKey)
     }
 
+    /// Equal when they describe the same record; the blocking keys follow from the rest.
+    public static func == (a: MatchProfile, b: MatchProfile) -> Bool {
+        a.ref == b.ref && a.first == b.first && a.last == b.last && a.emailLocal == b.emailLocal && a.emailDomain == b.emailDomain
+            && a.phones == b.phones && a.postal == b.postal && a.accountKey == b.accountKey
+    }
+
     /// A compact text form for the store: fields separated by U+001F, phones by commas. Faster than JSON
     /// for the many profiles a batch reads back.
     public var encoded: String {
@@ -48,7 +55,7 @@ public struct MatchProfile: Sendable, Equatable {
         guard parts.count == 8 else { return nil }
         func opt(_ s: String) -> String? { s.isEmpty ? nil : s }
         self.init(ref: parts[0], first: opt(parts[1]), last: opt(parts[2]), emailLocal: opt(parts[3]), emailDomain: opt(parts[4]),
-                  phones: parts[5].split(separator: ",").map(String.init), postal: opt(parts[6]), accountKey: opt(parts[7]))
+                  phones: parts[5].split(separator: ",").map(String.init), postal: opt(parts[6]), accountKey: opt(parts[7]), blocking: false)
     }
 
     /// The blocking keys: a record is compared only with records sharing one of them. Several cheap keys,
@@ -97,7 +104,7 @@ public struct MatchScore: Sendable, Equatable {
 ///
 /// Points (log-odds in spirit): last name same +3, typo +2, different −4; first name same +2, nickname or
 /// initial +1.5, typo +1.5, different −4; first and last swapped counts as same; same phone +2; same
-/// account +1.5, another known account −1; same postal code +1; same personal mailbox name at another
+/// account +1.5, another known account −1; same postal code +0.5; same personal mailbox name at another
 /// domain +1.5. A shared switchboard phone or a generic mailbox (contact@) alone never reaches a threshold:
 /// without agreeing names nothing merges.
 public struct PersonMatcher: Sendable {
@@ -105,10 +112,10 @@ public struct PersonMatcher: Sendable {
     public var mergeAt: Double
     public var reviewAt: Double
 
-    /// The same full name alone (5 points) is not enough even for a review: namesakes are common. Names and
-    /// one corroborating fact (same phone or account) merge; names and a postal code, or a typo and an
-    /// account, are reviewed.
-    public init(mergeAt: Double = 6.5, reviewAt: Double = 5.5) { self.mergeAt = mergeAt; self.reviewAt = reviewAt }
+    /// The same full name alone (5 points), or with the same postal code, is not enough even for a review:
+    /// namesakes are common. Names and one strong corroborating fact (same phone or account) merge; a
+    /// nickname or a typo with the same account, plus a postal code, is reviewed.
+    public init(mergeAt: Double = 6.5, reviewAt: Double = 6) { self.mergeAt = mergeAt; self.reviewAt = reviewAt }
 
     public func compare(_ a: MatchProfile, _ b: MatchProfile) -> MatchScore {
         var score = MatchScore(points: 0, reasons: [], namesAgree: false, contradicted: false)
@@ -142,11 +149,12 @@ public struct PersonMatcher: Sendable {
             // a company name only says one side had no company email.
             if x == y { add(1.5, "same account") } else if x.prefix(7) == y.prefix(7) { add(-1, "different accounts") }
         }
-        if let x = a.postal, let y = b.postal, x == y { add(1, "same postal code") }
+        // Weak: a city's postal code is shared by thousands; it only tips a pair that is already close.
+        if let x = a.postal, let y = b.postal, x == y { add(0.5, "same postal code") }
         // A mailbox name made of the person's names (jean.dupont) says nothing the names did not: namesakes
         // share it. Only a personal one (jdupont75, jeannot) is evidence.
         if let x = a.emailLocal, let y = b.emailLocal, x == y, a.emailDomain != b.emailDomain,
-           !Comparators.genericLocalParts.contains(x), x.count >= 4, !Self.madeOfNames(x, a) {
+           !Comparators.genericLocalParts.contains(x), x.count >= 4, !Self.madeOfNames(x, a), !Self.madeOfNames(x, b) {
             add(1.5, "same personal mailbox name at another domain")
         }
         return score
@@ -157,8 +165,13 @@ public struct PersonMatcher: Sendable {
         let letters = local.filter { $0.isLetter }
         guard let last = profile.last?.filter({ $0.isLetter }), !last.isEmpty else { return false }
         let first = profile.first?.filter { $0.isLetter } ?? ""
-        let initial = first.prefix(1)
-        return [first + last, last + first, initial + last, last + initial, last].contains { letters == $0 }
+        // Either way round: the names may be swapped on one side.
+        for (f, l) in [(first, last), (last, first)] {
+            let initial = String(f.prefix(1))
+            let spellings: [String] = [f + l, l + f, initial + l, l + initial, l]
+            if spellings.contains(letters) { return true }
+        }
+        return false
     }
 
     public enum Decision: Sendable, Equatable {

@@ -49,9 +49,12 @@ public struct Account: Sendable, Equatable {
     public var domain: String?
     public var country: String?
     public var employees: Double?
+    /// The company match key and country of a domain account (`acme 123|FR`), so a record naming the company
+    /// without a company email or website joins it instead of starting an account of its own.
+    public var companyKey: String?
 
-    public init(id: Int64, key: String, name: String?, domain: String?, country: String?, employees: Double?) {
+    public init(id: Int64, key: String, name: String?, domain: String?, country: String?, employees: Double?, companyKey: String? = nil) {
         self.id = id; self.key = key; self.name = name; self.domain = domain; self.country = country
-        self.employees = employees
+        self.employees = employees; self.companyKey = companyKey
     }
 }

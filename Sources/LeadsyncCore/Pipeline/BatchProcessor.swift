@@ -345,8 +345,23 @@ struct WorkingSet {
         return try view.routingCursor(team: team)
     }
 
-    /// Finds or creates the account; fills its missing details from the lead.
+    /// Domain accounts by company key, as this batch made or found them.
+    var companyAccounts: [String: String] = [:]
+
+    /// Finds or creates the account; fills its missing details from the lead. A company named without a
+    /// company domain joins the domain account of the same company (name match key and country) if there is one.
     mutating func upsertAccount(key: String, domain: String?, from fields: LeadFields) throws -> Int64 {
+        var key = key
+        if key.hasPrefix("company:") {
+            let companyKey = String(key.dropFirst("company:".count))
+            if let domainKey = companyAccounts[companyKey] {
+                key = domainKey
+            } else if let stored = try view.account(companyKey: companyKey) {
+                accounts[stored.key] = accounts[stored.key] ?? stored
+                companyAccounts[companyKey] = stored.key
+                key = stored.key
+            }
+        }
         var account: Account
         if let cached = accounts[key] {
             account = cached
@@ -361,6 +376,10 @@ struct WorkingSet {
         if account.name == nil { account.name = fields[.company] }
         if account.country == nil { account.country = fields[.country] }
         if account.employees == nil { account.employees = fields.employees }
+        if account.domain != nil, account.companyKey == nil, let company = fields[.company].flatMap(CompanyNormaliser.matchKey) {
+            account.companyKey = company + "|" + (fields[.country] ?? "")
+        }
+        if let companyKey = account.companyKey, account.domain != nil, companyAccounts[companyKey] == nil { companyAccounts[companyKey] = account.key }
         accounts[key] = account
         if account != before || newAccountIDs.contains(account.id) { changedAccountKeys.insert(key) }
         return account.id

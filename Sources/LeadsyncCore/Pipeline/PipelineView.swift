@@ -7,6 +7,8 @@ public protocol PipelineView {
     func leadID(phone: String, lastNameKey: String) throws -> Int64?
     func lead(id: Int64) throws -> Lead?
     func account(key: String) throws -> Account?
+    /// The domain account whose company is this one (match key and country), if any.
+    func account(companyKey: String) throws -> Account?
     func isSuppressed(key: String) throws -> Bool
     /// Position of the round-robin among a team's owners.
     func routingCursor(team: String) throws -> Int
