@@ -274,8 +274,12 @@ func benchmarkMatching(count: Int, work: URL, leadsync: String, repo: URL) throw
         try reader.log(runID: run) { row in
             guard let lead = row.leadID, let hash = row.recordRef.lastIndex(of: "#"), let line = Int(row.recordRef[row.recordRef.index(after: hash)...]) else { return }
             leadOf[line] = lead
+        }
+        // The account each record's lead is on now (accounts found by name may have moved to a domain account).
+        let current = try reader.leadAccounts()
+        for (line, lead) in leadOf {
             // A record without an account is a company of its own (it can only count against recall).
-            accountOf[line] = row.accountID ?? -Int64(line)
+            accountOf[line] = current[lead] ?? -Int64(line)
         }
         pending = try reader.pendingReviewCount()
     }

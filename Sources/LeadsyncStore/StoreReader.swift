@@ -32,6 +32,13 @@ public struct ProvenanceRow: Sendable {
 public struct StoreReader {
     let db: Database
 
+    /// Lead id → account id, for every lead on an account.
+    public func leadAccounts() throws -> [Int64: Int64] {
+        var result: [Int64: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, account_id FROM leads WHERE account_id IS NOT NULL") { result[row["id"]] = row["account_id"] }
+        return result
+    }
+
     public func pendingReviewCount() throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM review_queue WHERE status = 'pending'") ?? 0
     }

@@ -173,6 +173,10 @@ public struct StoreTransaction: PipelineView {
         for suppression in outcome.suppressions {
             try suppressionInsert.execute(arguments: [suppression.key, suppression.reason, suppression.ref, now])
         }
+        for (from, into) in outcome.accountAbsorptions {
+            try db.execute(sql: "UPDATE leads SET account_id = ? WHERE account_id = ?", arguments: [into, from])
+            try db.execute(sql: "DELETE FROM accounts WHERE id = ?", arguments: [from])
+        }
         for (team, position) in outcome.routingCursors {
             try db.execute(sql: "INSERT INTO routing_cursors (team, position) VALUES (?, ?) ON CONFLICT(team) DO UPDATE SET position = excluded.position",
                            arguments: [team, position])

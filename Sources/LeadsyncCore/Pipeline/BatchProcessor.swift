@@ -10,6 +10,8 @@ public struct BatchOutcome: Sendable {
     public var routingCursors: [String: Int] = [:]
     public var merges: [MergeEvent] = []
     public var reviews: [ReviewItem] = []
+    /// Company-name accounts folded into the domain account of the same company, found later: their leads move.
+    public var accountAbsorptions: [(from: Int64, into: Int64)] = []
     public var summary = ConnectorSummary()
 }
 
@@ -51,6 +53,7 @@ public struct BatchProcessor {
         outcome.leads = work.changedLeadIDs.sorted().map { work.leads[$0]! }
         outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
         outcome.routingCursors = work.cursors
+        outcome.accountAbsorptions = work.absorptions
         return outcome
     }
 
@@ -103,6 +106,11 @@ public struct BatchProcessor {
             merge = (kind, nil)
         } else {
             profile = MatchProfile(record: record)
+            // A company named without its domain is compared as the domain account it belongs to.
+            if let key = profile!.accountKey, key.hasPrefix("company:"), let domainKey = try work.domainAccountKey(companyKey: String(key.dropFirst(8))) {
+                profile = MatchProfile(ref: profile!.ref, first: profile!.first, last: profile!.last, emailLocal: profile!.emailLocal,
+                                       emailDomain: profile!.emailDomain, phones: profile!.phones, postal: profile!.postal, accountKey: domainKey)
+            }
             switch try matcher.map({ try work.fuzzyMatch(profile!, identity: ref.connector + "|" + identity, matcher: $0) }) ?? nil {
             case .merge(let id, let score)?:
                 lead = try work.lead(id)!
@@ -347,6 +355,16 @@ struct WorkingSet {
 
     /// Domain accounts by company key, as this batch made or found them.
     var companyAccounts: [String: String] = [:]
+    var absorptions: [(from: Int64, into: Int64)] = []
+
+    /// The key of the domain account of this company (name match key and country), if one exists.
+    mutating func domainAccountKey(companyKey: String) throws -> String? {
+        if let known = companyAccounts[companyKey] { return known }
+        guard let stored = try view.account(companyKey: companyKey) else { return nil }
+        companyAccounts[companyKey] = stored.key
+        accounts[stored.key] = accounts[stored.key] ?? stored
+        return stored.key
+    }
 
     /// Finds or creates the account; fills its missing details from the lead. A company named without a
     /// company domain joins the domain account of the same company (name match key and country) if there is one.
@@ -379,7 +397,20 @@ struct WorkingSet {
         if account.domain != nil, account.companyKey == nil, let company = fields[.company].flatMap(CompanyNormaliser.matchKey) {
             account.companyKey = company + "|" + (fields[.country] ?? "")
         }
-        if let companyKey = account.companyKey, account.domain != nil, companyAccounts[companyKey] == nil { companyAccounts[companyKey] = account.key }
+        if let companyKey = account.companyKey, account.domain != nil, companyAccounts[companyKey] == nil {
+            companyAccounts[companyKey] = account.key
+            // Leads that reached this company by name before its domain was known move to the domain account.
+            let nameKey = "company:" + companyKey
+            if let byName = try accounts[nameKey] ?? view.account(key: nameKey), byName.id != account.id {
+                absorptions.append((from: byName.id, into: account.id))
+                for (id, lead) in leads where lead.accountID == byName.id {
+                    var moved = lead
+                    moved.accountID = account.id
+                    leads[id] = moved
+                    changedLeadIDs.insert(id)
+                }
+            }
+        }
         accounts[key] = account
         if account != before || newAccountIDs.contains(account.id) { changedAccountKeys.insert(key) }
         return account.id
