@@ -33,10 +33,11 @@ struct Leadsync: AsyncParsableCommand {
           leadsync sync                     sync all connectors once
           leadsync run                      run as a service (see `leadsync run --help`)
           leadsync log --run last           one line per input record
-          leadsync lead show jane@acme.fr   why a lead has its status
+          leadsync lead show jane@acme.fr   why a lead has its status, and its merges
+          leadsync review list              duplicate pairs waiting for a decision
         """,
         version: leadsyncVersion,
-        subcommands: [Sync.self, RunDaemon.self, Validate.self, Log.self, Leads.self, LeadCommand.self]
+        subcommands: [Sync.self, RunDaemon.self, Validate.self, Log.self, Leads.self, LeadCommand.self, Review.self]
     )
 }
 

@@ -117,6 +117,15 @@ struct LeadCommand: ParsableCommand {
             for p in try reader.provenance(leadID: lead.id) {
                 lines.append("  \(p.connector) \(p.recordRef) [\(p.identity)] gave: \(p.contributed.isEmpty ? "nothing new" : p.contributed)")
             }
+            let merges = try reader.merges(leadID: lead.id)
+            if !merges.isEmpty {
+                lines.append("")
+                lines.append("merges (record folded in, why, and the values it gave)")
+                for merge in merges {
+                    lines.append("  \(merge.ref) [\(merge.kind)\(merge.score.map { ", score \($0.formatted())" } ?? "")]: \(merge.evidence.joined(separator: "; "))")
+                    for (field, chosen) in merge.chosen.sorted(by: { $0.key < $1.key }) { lines.append("      \(field) = \(chosen)") }
+                }
+            }
             lines.append("")
             lines.append("log entries")
             for entry in try reader.logEntries(leadID: lead.id) {

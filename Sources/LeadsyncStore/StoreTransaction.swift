@@ -362,3 +362,89 @@ enum AccountRow {
                 employees: row["employees"], companyKey: row["company_key"])
     }
 }
+
+/// A pending review as the CLI shows it.
+public struct ReviewRow: Sendable {
+    public var id: Int64
+    public var recordRef: String
+    public var identity: String
+    public var recordLeadID: Int64
+    public var candidateLeadID: Int64
+    public var score: Double
+    public var evidence: [String]
+    public var status: String
+    public var createdAt: String
+
+    init(_ row: Row) {
+        id = row["id"]; recordRef = row["record_ref"]; identity = row["identity"]; recordLeadID = row["record_lead_id"]
+        candidateLeadID = row["candidate_lead_id"]; score = row["score"]; evidence = CompactJSON.decodeList(row["evidence"])
+        status = row["status"]; createdAt = row["created_at"]
+    }
+}
+
+extension StoreTransaction {
+    public func review(id: Int64) throws -> ReviewRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM review_queue WHERE id = ?", arguments: [id]).map(ReviewRow.init)
+    }
+
+    /// Applies a reviewer's "same person": the merged lead is written, the other lead's records, handoff and
+    /// pending reviews move to it, the other lead is deleted, and the decision is remembered.
+    public func applyReviewMerge(_ outcome: BatchOutcome, review: ReviewRow, now: String) throws {
+        let from = review.recordLeadID, into = review.candidateLeadID
+        try write(outcome, runID: "review-\(review.id)", now: now)
+        // A file holding the other lead's records can no longer be replayed from its log (the log names the
+        // deleted lead): a re-drop is read again, and its records find the merged lead by identity.
+        try db.execute(sql: """
+            DELETE FROM synced_contents WHERE EXISTS (SELECT 1 FROM reconciliation r WHERE r.lead_id = ?
+                AND r.connector = synced_contents.connector AND r.file_checksum = synced_contents.checksum)
+            """, arguments: [from])
+        try db.execute(sql: "UPDATE lead_provenance SET lead_id = ? WHERE lead_id = ?", arguments: [into, from])
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM handoffs WHERE lead_id = ?", arguments: [into]) == true {
+            try db.execute(sql: "DELETE FROM handoffs WHERE lead_id = ?", arguments: [from])
+        } else {
+            try db.execute(sql: "UPDATE handoffs SET lead_id = ? WHERE lead_id = ?", arguments: [into, from])
+        }
+        try db.execute(sql: "UPDATE review_queue SET record_lead_id = ? WHERE record_lead_id = ? AND status = 'pending'", arguments: [into, from])
+        try db.execute(sql: "UPDATE review_queue SET candidate_lead_id = ? WHERE candidate_lead_id = ? AND status = 'pending'", arguments: [into, from])
+        try db.execute(sql: "UPDATE merges SET lead_id = ? WHERE lead_id = ?", arguments: [into, from])
+        try db.execute(sql: "DELETE FROM leads WHERE id = ?", arguments: [from])
+        try decide(review: review, decision: "merge", now: now)
+        // The pair is settled; a review that now compares the lead with itself is moot.
+        try db.execute(sql: "UPDATE review_queue SET status = 'merged', decided_at = ? WHERE status = 'pending' AND record_lead_id = candidate_lead_id",
+                       arguments: [now])
+    }
+
+    /// Records the decision on the pair (by record identities, so it survives lead ids changing) and closes the review.
+    public func decide(review: ReviewRow, decision: String, now: String) throws {
+        let members = try String.fetchAll(db, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id = ?",
+                                          arguments: [review.candidateLeadID])
+        for member in members where member != review.identity {
+            let (a, b) = member < review.identity ? (member, review.identity) : (review.identity, member)
+            try db.execute(sql: """
+                INSERT INTO match_decisions (a, b, decision, decided_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(a, b) DO UPDATE SET decision = excluded.decision, decided_at = excluded.decided_at
+                """, arguments: [a, b, decision, now])
+        }
+        try db.execute(sql: "UPDATE review_queue SET status = ?, decided_at = ? WHERE id = ?",
+                       arguments: [decision == "merge" ? "merged" : "separated", now, review.id])
+    }
+}
+
+extension StoreReader {
+    public func reviews(status: String?) throws -> [ReviewRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM review_queue" + (status == nil ? "" : " WHERE status = ?") + " ORDER BY id",
+                         arguments: status.map { [$0] } ?? []).map(ReviewRow.init)
+    }
+
+    public func review(id: Int64) throws -> ReviewRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM review_queue WHERE id = ?", arguments: [id]).map(ReviewRow.init)
+    }
+
+    /// Merges into a lead, oldest first: kind, record, score, evidence, and the values chosen.
+    public func merges(leadID: Int64) throws -> [MergeEvent] {
+        try Row.fetchAll(db, sql: "SELECT * FROM merges WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map { row in
+            MergeEvent(leadID: row["lead_id"], ref: row["record_ref"], kind: row["kind"], score: row["score"],
+                       evidence: CompactJSON.decodeList(row["evidence"]), chosen: CompactJSON.decodeObject(row["chosen"]))
+        }
+    }
+}

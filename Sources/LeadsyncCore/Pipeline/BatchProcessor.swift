@@ -163,6 +163,40 @@ public struct BatchProcessor {
                                    accountID: lead.accountID, status: lead.status, reason: lead.statusReason)
     }
 
+    /// A reviewer said two leads are one person: folds `fromID` into `intoID` field by field (the more recent
+    /// source wins, as in any merge), keeps an earlier handoff, and re-scores. The store then moves the
+    /// other lead's records over and deletes it.
+    public func mergeLeads(_ fromID: Int64, into intoID: Int64, ref: String, score: Double?, evidence: [String],
+                           view: PipelineView) throws -> BatchOutcome {
+        var work = try WorkingSet(view: view)
+        var outcome = BatchOutcome()
+        guard var lead = try work.lead(intoID), let other = try work.lead(fromID) else {
+            throw MergeError("lead \(try work.lead(intoID) == nil ? intoID : fromID) does not exist (any more)")
+        }
+        var chosen: [String: String] = [:]
+        for (field, value) in other.fields.filled where field != .external_id || lead.fields[field] == nil {
+            let theirs = other.sources[field], ours = lead.sources[field]
+            guard lead.fields[field] == nil || (theirs?.recency ?? "") > (ours?.recency ?? "") else { continue }
+            lead.fields[field] = value
+            lead.sources[field] = theirs
+            chosen[field.rawValue] = "\(value) ← \(theirs?.ref ?? ref)"
+        }
+        for (key, value) in other.extra where lead.extra[key] == nil { lead.extra[key] = value }
+        if lead.handedOffAt == nil, let handedOff = other.handedOffAt {
+            // Sales already has this person through the other lead: no second handoff.
+            lead.handedOffAt = handedOff
+            lead.owner = other.owner
+        }
+        try requalify(&lead, work: &work, outcome: &outcome, known: nil)
+        work.store(lead)
+        outcome.leads = [lead]
+        outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
+        outcome.accountAbsorptions = work.absorptions
+        outcome.routingCursors = work.cursors
+        outcome.merges = [MergeEvent(leadID: intoID, ref: ref, kind: "review", score: score, evidence: evidence, chosen: chosen)]
+        return outcome
+    }
+
     /// A record that changed nothing, reported with the lead as it stands.
     private func unchanged(_ record: NormalisedRecord, _ lead: Lead) -> ReconciliationEntry {
         ReconciliationEntry(ref: record.ref, externalID: record.fields[.external_id], action: .unchanged, leadID: lead.id,
@@ -207,6 +241,11 @@ public struct BatchProcessor {
             outcome.handoffs.append(Handoff(leadID: lead.id, owner: owner, team: team?.team, at: now))
         }
     }
+}
+
+public struct MergeError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// The batch's own changes layered over the store view, so a second record of a person in the same batch

@@ -41,6 +41,9 @@ public struct MergeEvent: Sendable, Equatable {
     public var evidence: [String]
     /// Field → "value ← source ref" after the merge, for the fields this record supplied.
     public var chosen: [String: String]
+    public init(leadID: Int64, ref: String, kind: String, score: Double?, evidence: [String], chosen: [String: String]) {
+        self.leadID = leadID; self.ref = ref; self.kind = kind; self.score = score; self.evidence = evidence; self.chosen = chosen
+    }
 }
 
 /// An uncertain pair waiting for a person: the record became its own lead, which may be the candidate's.

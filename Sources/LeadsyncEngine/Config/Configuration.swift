@@ -73,3 +73,15 @@ extension Configuration {
         }
     }
 }
+
+extension Configuration {
+    /// The batch processor for this configuration: its rules, connector priorities and free-mail list.
+    /// `LEADSYNC_FUZZY=off` turns fuzzy person matching off (exact keys only), for comparing the two.
+    public func batchProcessor(now: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> BatchProcessor {
+        var priorities: [String: Set<CanonicalField>] = [:]
+        for c in connectors where !c.priorityFields.isEmpty { priorities[c.name] = c.priorityFields }
+        return BatchProcessor(qualifier: Qualifier(rules: rules), merger: Merger(priorities: priorities),
+                              matcher: environment["LEADSYNC_FUZZY"] == "off" ? nil : PersonMatcher(),
+                              freeMailDomains: main.normaliser.freeMailDomains, now: now)
+    }
+}

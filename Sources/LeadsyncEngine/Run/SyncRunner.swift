@@ -232,10 +232,7 @@ public final class SyncRunner {
         }
 
         let normaliser = Normaliser(settings: configuration.main.normaliser)
-        var priorities: [String: Set<CanonicalField>] = [:]
-        for c in configuration.connectors where !c.priorityFields.isEmpty { priorities[c.name] = c.priorityFields }
-        let processor = BatchProcessor(qualifier: Qualifier(rules: configuration.rules), merger: Merger(priorities: priorities), matcher: ProcessInfo.processInfo.environment["NOFUZZY"] == nil ? PersonMatcher() : nil,
-                                       freeMailDomains: configuration.main.normaliser.freeMailDomains, now: now)
+        let processor = configuration.batchProcessor(now: now)
         let shaper = RecordShaper(normaliser: normaliser, connector: connector.name, fileName: file.name,
                                   fileTime: ISO8601DateFormatter().string(from: file.modified), itemRefs: file.itemRefs)
         let mappingSpec = configuration.mappings[connector.mapping]!

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import LeadsyncCore
+import LeadsyncEngine
+import LeadsyncStore
+
+struct Review: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decide the uncertain duplicate pairs that fuzzy matching did not merge on its own.",
+        discussion: """
+        When a record resembles an existing lead but not enough to merge at once \
+        (a typo in the name and the same company, say), it becomes a lead of its \
+        own and the pair waits here with its evidence. `merge` folds the record's \
+        lead into the candidate (the store changes at once: fields, records, \
+        handoff, score); `separate` keeps them apart. Either way the decision is \
+        remembered and the pair is never asked about again.
+
+        Typical use:
+          leadsync review list
+          leadsync review show 12
+          leadsync review merge 12
+          leadsync review separate 13
+        """,
+        subcommands: [List.self, Show.self, Merge.self, Separate.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pending pairs (or all with --all), one line each.")
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "Include decided pairs.") var all = false
+
+        func run() throws {
+            try reporting {
+                try options.read { reader in
+                    let rows = try reader.reviews(status: all ? nil : "pending")
+                    if rows.isEmpty { print(all ? "no reviews" : "no pending reviews"); return }
+                    print("id\tscore\tstatus\trecord\trecord lead\tcandidate lead")
+                    for row in rows {
+                        print("\(row.id)\t\(row.score.formatted())\t\(row.status)\t\(row.recordRef)\t\(row.recordLeadID)\t\(row.candidateLeadID)")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One pair: both leads side by side, and the evidence.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The review id (from `review list`).") var id: Int64
+
+        func run() throws {
+            try reporting {
+                try options.read { reader in
+                    guard let review = try reader.review(id: id) else { throw Failure.notFound("no review \(id); see `leadsync review list`") }
+                    let record = try reader.lead(id: review.recordLeadID), candidate = try reader.lead(id: review.candidateLeadID)
+                    print("review \(review.id) (\(review.status)), score \(review.score.formatted()); merges at 6.5, reviewed from 6")
+                    print("record \(review.recordRef) became lead \(review.recordLeadID); candidate lead \(review.candidateLeadID)")
+                    print("")
+                    print("field".padding(toLength: 18, withPad: " ", startingAt: 0) + "record lead".padding(toLength: 36, withPad: " ", startingAt: 0) + "candidate lead")
+                    for field in CanonicalField.allCases {
+                        let a = record?.fields[field], b = candidate?.fields[field]
+                        guard a != nil || b != nil else { continue }
+                        print(field.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+                              + (a ?? "-").padding(toLength: 36, withPad: " ", startingAt: 0) + (b ?? "-") + (a != nil && b != nil && a != b ? "   ≠" : ""))
+                    }
+                    print("")
+                    print("evidence")
+                    for line in review.evidence { print("  \(line)") }
+                }
+            }
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Same person: fold the record's lead into the candidate lead, now.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The review id.") var id: Int64
+
+        func run() throws {
+            try reporting {
+                let configuration = try options.load()
+                let store = try options.openStore(configuration)
+                let now = ISO8601DateFormatter().string(from: Date())
+                do {
+                    let merged: Int64 = try store.batch { tx in
+                        guard let review = try tx.review(id: id) else { throw Failure.notFound("no review \(id); see `leadsync review list`") }
+                        guard review.status == "pending" else { throw Failure.notFound("review \(id) was already decided (\(review.status))") }
+                        let outcome = try configuration.batchProcessor(now: now)
+                            .mergeLeads(review.recordLeadID, into: review.candidateLeadID, ref: review.recordRef, score: review.score,
+                                        evidence: review.evidence, view: tx)
+                        try tx.applyReviewMerge(outcome, review: review, now: now)
+                        return review.candidateLeadID
+                    }
+                    print("merged: lead \(merged) now holds the record; `leadsync lead show \(merged)` shows the result")
+                } catch let error as MergeError {
+                    throw Failure.notFound("\(error)")
+                } catch let error as StoreError {
+                    throw Failure.store(error.message)
+                }
+            }
+        }
+    }
+
+    struct Separate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Different people: keep both leads, never ask again.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The review id.") var id: Int64
+
+        func run() throws {
+            try reporting {
+                let configuration = try options.load()
+                let store = try options.openStore(configuration)
+                let now = ISO8601DateFormatter().string(from: Date())
+                do {
+                    try store.batch { tx in
+                        guard let review = try tx.review(id: id) else { throw Failure.notFound("no review \(id); see `leadsync review list`") }
+                        guard review.status == "pending" else { throw Failure.notFound("review \(id) was already decided (\(review.status))") }
+                        try tx.decide(review: review, decision: "separate", now: now)
+                    }
+                    print("separated: the two leads stay apart, and the pair will not be proposed again")
+                } catch let error as StoreError {
+                    throw Failure.store(error.message)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+import Testing
+import LeadsyncStore
+import LeadsyncTesting
+
+/// The review queue end to end: a sync leaves an uncertain pair, `leadsync review` decides it, the store follows.
+@Suite struct ReviewTests {
+    let cli: CommandLineTool
+    init() throws { cli = try CommandLineTool.leadsync() }
+
+    /// Camille Girard, then a record one typo away at the same company and postal code: a review, not a merge.
+    func workspaceWithAPendingReview() throws -> Workspace {
+        let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"])
+        try ws.drop("crm", "a.csv", "email,first_name,last_name,company,postal_code,job_title\ncamille.girard@kestrel.fr,Camille,Girard,Kestrel,44000,CTO\n")
+        #expect(try ws.sync().balanced)
+        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78\n")
+        let report = try ws.sync()
+        #expect(report.connectors["web"]?.created == 1 && report.balanced)
+        return ws
+    }
+
+    func count(_ ws: Workspace, _ sql: String) throws -> Int {
+        try DatabaseQueue(path: ws.storePath).read { try Int.fetchOne($0, sql: sql) ?? 0 }
+    }
+
+    @Test func mergeFoldsTheRecordIntoTheCandidateAndIsRemembered() throws {
+        let ws = try workspaceWithAPendingReview()
+        let list = try cli.run(["review", "list", "--config", ws.configPath])
+        #expect(list.status == 0 && list.stdout.contains("web/b.csv#2") == false && list.stdout.contains("b.csv#2"), "\(list.stdout)")
+        let show = try cli.run(["review", "show", "1", "--config", ws.configPath])
+        #expect(show.stdout.contains("last name one typo apart +2") && show.stdout.contains("Girrard") && show.stdout.contains("≠"), "\(show.stdout)")
+
+        let merge = try cli.run(["review", "merge", "1", "--config", ws.configPath])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(try ws.leads().count == 1)
+        let lead = try #require(try ws.leads().first)
+        #expect(lead.id == 1 && lead.fields[.job_title] == "CTO" && lead.fields[.phone] == "+33612345678", "fields of both leads survive")
+        #expect(try count(ws, "SELECT count(*) FROM lead_provenance WHERE lead_id = 1") == 2)
+        #expect(try count(ws, "SELECT count(*) FROM match_decisions WHERE decision = 'merge'") == 1)
+        #expect(try count(ws, "SELECT count(*) FROM review_queue WHERE status = 'pending'") == 0)
+        let shown = try cli.run(["lead", "show", "1", "--config", ws.configPath])
+        #expect(shown.stdout.contains("b.csv#2 [review, score 6]"), "\(shown.stdout)")
+
+        let again = try cli.run(["review", "merge", "1", "--config", ws.configPath])
+        #expect(again.status == 1 && again.stderr.contains("already decided"))
+        // Re-syncing both files changes nothing and asks nothing.
+        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78\n")
+        let resync = try ws.sync()
+        #expect(resync.connectors["web"]?.unchanged == 1 && resync.replayedFiles.isEmpty, "\(resync.text())")
+        #expect(try count(ws, "SELECT count(*) FROM review_queue") == 1)
+    }
+
+    @Test func separateKeepsBothLeadsAndPersists() throws {
+        let ws = try workspaceWithAPendingReview()
+        let separate = try cli.run(["review", "separate", "1", "--config", ws.configPath])
+        #expect(separate.status == 0, "\(separate.stderr)")
+        #expect(try ws.leads().count == 2)
+        #expect(try count(ws, "SELECT count(*) FROM match_decisions WHERE decision = 'separate'") == 1)
+        let all = try cli.run(["review", "list", "--all", "--config", ws.configPath])
+        #expect(all.stdout.contains("separated"))
+        #expect(try cli.run(["review", "list", "--config", ws.configPath]).stdout.contains("no pending reviews"))
+        #expect(try cli.run(["review", "show", "9", "--config", ws.configPath]).status == 1)
+    }
+}
