@@ -169,3 +169,39 @@ import LeadsyncTesting
         #expect(merge.chosen["job_title"] == "CEO ← f.csv#3")
     }
 }
+
+/// Per-field survivorship rules, and that each gives the same lead whatever the record order.
+@Suite struct SurvivorshipTests {
+    func lead(_ records: [(String, String, String)], rules: [CanonicalField: SurvivorshipRule], priority: Set<CanonicalField> = []) -> Lead {
+        let merger = Merger(priorities: priority.isEmpty ? [:] : ["crm": priority], rules: rules)
+        var lead = Lead(id: 1)
+        for (connector, title, employees) in records {
+            var fields = LeadFields()
+            fields[.job_title] = title
+            fields[.employees] = employees
+            let record = NormalisedRecord(ref: RecordRef(connector: connector, source: "f.csv", line: 2), fields: fields, extra: [:],
+                                          account: AccountKeys(fields: fields, freeMailDomains: [], registrable: { _ in nil }),
+                                          lastNameKey: nil, recency: "\(connector == "old" ? "2026-01" : "2026-06")|2")
+            merger.merge(record, into: &lead)
+        }
+        return lead
+    }
+
+    @Test func longestAndMaximumAreOrderIndependent() {
+        let records = [("old", "Directrice Générale Adjointe", "250"), ("new", "DGA", "40")]
+        for order in [records, records.reversed()] {
+            let newest = lead(Array(order), rules: [:])
+            #expect(newest.fields[.job_title] == "DGA" && newest.fields[.employees] == "40")
+            let ruled = lead(Array(order), rules: [.job_title: .longest, .employees: .maximum])
+            #expect(ruled.fields[.job_title] == "Directrice Générale Adjointe" && ruled.fields[.employees] == "250")
+        }
+    }
+
+    @Test func aPriorityConnectorBeatsEveryRule() {
+        let records = [("crm", "CTO", "10"), ("web", "Chief Technology Officer", "900")]
+        for order in [records, records.reversed()] {
+            let ruled = lead(Array(order), rules: [.job_title: .longest, .employees: .maximum], priority: [.job_title, .employees])
+            #expect(ruled.fields[.job_title] == "CTO" && ruled.fields[.employees] == "10")
+        }
+    }
+}

@@ -10,11 +10,12 @@ import LeadsyncTesting
     init() throws { cli = try CommandLineTool.leadsync() }
 
     /// Camille Girard, then a record one typo away at the same company and postal code: a review, not a merge.
+    /// Each record carries its own date, so which values survive does not depend on when the files were written.
     func workspaceWithAPendingReview() throws -> Workspace {
         let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"])
-        try ws.drop("crm", "a.csv", "email,first_name,last_name,company,postal_code,job_title\ncamille.girard@kestrel.fr,Camille,Girard,Kestrel,44000,CTO\n")
+        try ws.drop("crm", "a.csv", "email,first_name,last_name,company,postal_code,job_title,created_at\ncamille.girard@kestrel.fr,Camille,Girard,Kestrel,44000,CTO,2026-10-01\n")
         #expect(try ws.sync().balanced)
-        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78\n")
+        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone,created_at\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78,2026-10-02\n")
         let report = try ws.sync()
         #expect(report.connectors["web"]?.created == 1 && report.balanced)
         return ws
@@ -45,7 +46,7 @@ import LeadsyncTesting
         let again = try cli.run(["review", "merge", "1", "--config", ws.configPath])
         #expect(again.status == 1 && again.stderr.contains("already decided"))
         // Re-syncing both files changes nothing and asks nothing.
-        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78\n")
+        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone,created_at\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78,2026-10-02\n")
         let resync = try ws.sync()
         #expect(resync.connectors["web"]?.unchanged == 1 && resync.replayedFiles.isEmpty, "\(resync.text())")
         #expect(try count(ws, "SELECT count(*) FROM review_queue") == 1)

@@ -1,9 +1,40 @@
-/// Survivorship: for each field, the newest non-empty value wins; a connector given priority on a field beats
-/// connectors without it, whatever their age.
+/// How a field's value is chosen when records disagree (`survivorship:` in leadsync.yaml).
+public enum SurvivorshipRule: String, Sendable, CaseIterable {
+    /// The most recent non-empty value (the default).
+    case newest
+    /// The longest value ("Directrice Générale Adjointe" over "DGA"); the newest among equals.
+    case longest
+    /// The largest number (company size); the newest among equals or when a value is not a number.
+    case maximum
+}
+
+/// Survivorship: for each field, the newest non-empty value wins unless the field has another rule; a
+/// connector given priority on a field beats connectors without it, whatever their age or rule. Every rule
+/// gives the same result whatever order the records arrive in.
 public struct Merger: Sendable {
     /// Fields each connector has priority on (`priority_fields` in its YAML).
     public let priorities: [String: Set<CanonicalField>]
-    public init(priorities: [String: Set<CanonicalField>] = [:]) { self.priorities = priorities }
+    public let rules: [CanonicalField: SurvivorshipRule]
+    public init(priorities: [String: Set<CanonicalField>] = [:], rules: [CanonicalField: SurvivorshipRule] = [:]) {
+        self.priorities = priorities; self.rules = rules
+    }
+
+    /// Whether `value` (with `recency`) beats the lead's current value under the field's rule.
+    func wins(_ value: String, recency: String, over current: String, source: FieldSource?, field: CanonicalField) -> Bool {
+        let newer = source.map { $0.recency <= recency } ?? true
+        // The recency's first character is its class: 0 plain, 1 a priority connector's, 9 a sticky opt-out.
+        // A higher class always wins, whatever the rule.
+        if let source, let theirs = source.recency.first, let ours = recency.first, theirs != ours { return ours > theirs }
+        switch rules[field] ?? .newest {
+        case .newest:
+            return newer
+        case .longest:
+            return value.count != current.count ? value.count > current.count : newer
+        case .maximum:
+            guard let x = Double(value), let y = Double(current), x != y else { return newer }
+            return x > y
+        }
+    }
 
     /// Folds a record into a lead. Returns the fields the record supplied a new value for.
     @discardableResult
@@ -24,7 +55,7 @@ public struct Merger: Sendable {
                     }
                     continue
                 }
-                if let source = lead.sources[field], source.recency > recency { continue }
+                if !wins(value, recency: recency, over: current, source: lead.sources[field], field: field) { continue }
             }
             lead.fields[field] = value
             lead.sources[field] = FieldSource(ref: record.ref.description, recency: recency)

@@ -25,6 +25,10 @@ public struct NormalisedRecord: Sendable {
     /// Sortable survivorship key (see `FieldSource.recency`).
     public var recency: String
 
+    public init(ref: RecordRef, fields: LeadFields, extra: [String: String], account: AccountKeys, lastNameKey: String?, recency: String) {
+        self.ref = ref; self.fields = fields; self.extra = extra; self.account = account; self.lastNameKey = lastNameKey; self.recency = recency
+    }
+
     /// The connector-scoped identity of the source record: its external id, else its email, else its phone.
     public var identity: String {
         if let id = fields[.external_id] { return "ext:" + id }

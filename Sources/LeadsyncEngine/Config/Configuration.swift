@@ -80,7 +80,7 @@ extension Configuration {
     public func batchProcessor(now: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> BatchProcessor {
         var priorities: [String: Set<CanonicalField>] = [:]
         for c in connectors where !c.priorityFields.isEmpty { priorities[c.name] = c.priorityFields }
-        return BatchProcessor(qualifier: Qualifier(rules: rules), merger: Merger(priorities: priorities),
+        return BatchProcessor(qualifier: Qualifier(rules: rules), merger: Merger(priorities: priorities, rules: main.survivorship),
                               matcher: environment["LEADSYNC_FUZZY"] == "off" ? nil : PersonMatcher(),
                               freeMailDomains: main.normaliser.freeMailDomains, now: now)
     }

@@ -66,8 +66,10 @@ public struct MainConfig: Sendable {
     public var batchSize: Int
     public var settleSeconds: Double
     public var daemon: DaemonSettings
+    /// Per-field survivorship rules; fields not named keep the newest value.
+    public var survivorship: [CanonicalField: SurvivorshipRule]
 
-    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon"]
+    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship"]
     static let defaultsKeys = ["phone_region", "timezone", "free_mail_domains"]
 
     /// `--config`, else `$LEADSYNC_CONFIG`, else `./leadsync.yaml`, else `/etc/leadsync/leadsync.yaml`.
@@ -114,6 +116,17 @@ public struct MainConfig: Sendable {
         }
         let batchSize = try root.int("batch_size") ?? 2000
         guard (1...100_000).contains(batchSize) else { throw root.child("batch_size")!.error("must be between 1 and 100000") }
+        var survivorship: [CanonicalField: SurvivorshipRule] = [:]
+        if let node = root.child("survivorship") {
+            try node.onlyKeys(CanonicalField.allCases.map(\.rawValue))
+            for field in CanonicalField.allCases {
+                guard let text = try node.string(field.rawValue) else { continue }
+                guard let rule = SurvivorshipRule(rawValue: text) else {
+                    throw node.child(field.rawValue)!.error("unknown rule '\(text)'; use \(SurvivorshipRule.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                survivorship[field] = rule
+            }
+        }
         let settle = try root.double("settle_seconds") ?? 5
         guard settle >= 0 else { throw root.child("settle_seconds")!.error("must be zero or more") }
         return MainConfig(
@@ -122,7 +135,7 @@ public struct MainConfig: Sendable {
             mappingsDirectory: resolve(try root.string("mappings_dir") ?? "mappings"),
             rulesFile: resolve(try root.string("rules") ?? "rules/qualification.yaml"),
             normaliser: settings, batchSize: batchSize, settleSeconds: settle,
-            daemon: try root.child("daemon").map(DaemonSettings.load) ?? DaemonSettings())
+            daemon: try root.child("daemon").map(DaemonSettings.load) ?? DaemonSettings(), survivorship: survivorship)
     }
 }
 
