@@ -68,7 +68,52 @@ struct Leads: ParsableCommand {
 }
 
 struct LeadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lead", abstract: "Look at one lead.", subcommands: [Show.self])
+    static let configuration = CommandConfiguration(commandName: "lead", abstract: "Look at one lead, or split a wrongly merged record out of it.",
+                                                    subcommands: [Show.self, Unmerge.self])
+
+    struct Unmerge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Split a wrongly merged source record back out of a lead, into a lead of its own.",
+            discussion: """
+            The record (as `lead show` lists it under provenance, e.g. leads.csv#12, or             CONNECTOR/leads.csv#12 when two connectors have that name) becomes a new             lead; the lead is rebuilt from its other records and both are re-scored.             The correction is logged as a run of its own (one record, created), so             the reconciliation balance holds, and the pair is marked "separate" so             matching never merges them again.
+            """)
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The lead's numeric id.") var leadID: Int64
+        @Argument(help: ArgumentHelp("The source record to split out.", valueName: "RECORD_REF")) var record: String
+
+        func run() throws {
+            try reporting {
+                let configuration = try options.load()
+                let store = try options.openStore(configuration)
+                let now = ISO8601DateFormatter().string(from: Date())
+                do {
+                    let (runID, newLead) = try store.batch { tx -> (String, Int64) in
+                        let members = try tx.membersWithValues(leadID: leadID)
+                        guard !members.isEmpty else { throw Failure.notFound("no lead \(leadID) with source records") }
+                        let matches = members.filter { record == $0.ref || record == "\($0.member.identity.prefix { $0 != "|" })/\($0.ref)" }
+                        guard matches.count == 1, let split = matches.first else {
+                            throw Failure.notFound(matches.isEmpty
+                                ? "lead \(leadID) has no record '\(record)'; its records: \(members.map(\.ref).joined(separator: ", "))"
+                                : "'\(record)' names records of several connectors; write CONNECTOR/\(record)")
+                        }
+                        guard members.count > 1 else { throw Failure.notFound("lead \(leadID) has only this record: nothing to split") }
+                        guard let splitValues = split.values, members.allSatisfy({ $0.values != nil }) else {
+                            throw Failure.notFound("lead \(leadID) holds records synced before leadsync kept record values; re-sync them, then unmerge")
+                        }
+                        let remaining = members.filter { $0.member.identity != split.member.identity }.map { ($0.member, $0.values!) }
+                        let outcome = try configuration.batchProcessor(now: now)
+                            .unmerge(leadID: leadID, split: split.member, splitValues: splitValues, remaining: remaining, view: tx)
+                        return try tx.applyUnmerge(outcome, leadID: leadID, split: split.member, now: now)
+                    }
+                    print("unmerged: \(record) is now lead \(newLead); lead \(leadID) was rebuilt from its other records (log run \(runID))")
+                } catch let error as StoreError {
+                    throw Failure.store(error.message)
+                } catch let error as MergeError {
+                    throw Failure.notFound("\(error)")
+                }
+            }
+        }
+    }
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(

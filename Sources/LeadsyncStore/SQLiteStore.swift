@@ -55,13 +55,18 @@ public final class SQLiteStore: @unchecked Sendable {
     private func transaction<T>(ending: Database.TransactionCompletion, _ body: (StoreTransaction) throws -> T) throws -> T {
         let started = ContinuousClock.now
         defer { transactionObserver?(ContinuousClock.now - started) }
-        return try writer.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(StoreTransaction(db: db))
-                return ending
+        do {
+            return try writer.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(StoreTransaction(db: db))
+                    return ending
+                }
+                return result!
             }
-            return result!
+        } catch let error as DatabaseError {
+            // Callers see a store error with the file, not GRDB's type; the transaction was rolled back.
+            throw StoreError("the store \(path) refused a write: \(error.message ?? "\(error)") (SQLite code \(error.resultCode.rawValue)); nothing of this batch was written")
         }
     }
 

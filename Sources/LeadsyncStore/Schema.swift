@@ -115,6 +115,8 @@ enum Schema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: """
             ALTER TABLE lead_provenance ADD COLUMN profile TEXT;   -- what fuzzy matching keeps of the record
+            ALTER TABLE lead_provenance ADD COLUMN record_values TEXT;  -- JSON: the record's normalised fields (unmerge)
+            ALTER TABLE lead_provenance ADD COLUMN recency TEXT;        -- its survivorship recency
             ALTER TABLE accounts ADD COLUMN company_key TEXT;      -- a domain account's company match key|country
             CREATE INDEX accounts_company ON accounts(company_key) WHERE company_key IS NOT NULL;
             CREATE TABLE match_blocks (

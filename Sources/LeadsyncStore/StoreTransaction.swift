@@ -125,16 +125,21 @@ public struct StoreTransaction: PipelineView {
             try leadUpsert.execute(arguments: StatementArguments(values))
         }
         let provenanceInsert = try db.cachedStatement(sql: """
-            INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile)
-            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING
+            INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile, record_values, recency)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING
             """)
         let blockInsert = try db.cachedStatement(sql: "INSERT INTO match_blocks (key, provenance_id) VALUES (?, ?)")
         for link in outcome.provenance {
             try provenanceInsert.execute(arguments: [link.leadID, link.connector, link.identity, link.ref,
-                                                     link.contributed.map(\.rawValue).joined(separator: ","), runID, link.profile?.encoded])
+                                                     link.contributed.map(\.rawValue).joined(separator: ","), runID, link.profile?.encoded,
+                                                     link.values.map { CompactJSON.encode($0.fields) }, link.values?.recency])
             guard db.changesCount > 0, let profile = link.profile else { continue }
             let id = db.lastInsertedRowID
             for key in profile.blockingKeys { try blockInsert.execute(arguments: [key, id]) }
+        }
+        let valuesUpdate = try db.cachedStatement(sql: "UPDATE lead_provenance SET record_values = ?, recency = ? WHERE connector = ? AND identity = ?")
+        for update in outcome.valueUpdates {
+            try valuesUpdate.execute(arguments: [CompactJSON.encode(update.values.fields), update.values.recency, update.connector, update.identity])
         }
         let mergeInsert = try db.cachedStatement(sql: """
             INSERT INTO merges (lead_id, record_ref, kind, score, evidence, chosen, run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -427,6 +432,44 @@ extension StoreTransaction {
         }
         try db.execute(sql: "UPDATE review_queue SET status = ?, decided_at = ? WHERE id = ?",
                        arguments: [decision == "merge" ? "merged" : "separated", now, review.id])
+    }
+}
+
+extension StoreTransaction {
+    /// A lead's source records with their stored values: nil values for records synced before v2 kept them.
+    public func membersWithValues(leadID: Int64) throws -> [(member: MatchMember, ref: String, values: RecordValues?)] {
+        try Row.fetchAll(db, sql: "SELECT * FROM lead_provenance WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map { row in
+            let identity = (row["connector"] as String) + "|" + (row["identity"] as String)
+            let ref: String = row["record_ref"]
+            let profile = (row["profile"] as String?).flatMap(MatchProfile.init(encoded:))
+                ?? MatchProfile(ref: ref, first: nil, last: nil, emailLocal: nil, emailDomain: nil, phones: [], postal: nil, accountKey: nil, blocking: false)
+            let values = (row["record_values"] as String?).map { RecordValues(fields: CompactJSON.decodeObject($0), recency: row["recency"] ?? "") }
+            return (MatchMember(leadID: leadID, identity: identity, profile: profile), ref, values)
+        }
+    }
+
+    /// Applies an unmerge: the rebuilt and the new lead, the record's link moved to the new lead, the
+    /// correction logged in a run of its own (balanced: one record, one outcome), and a "separate" decision
+    /// so fuzzy matching never puts the record back.
+    public func applyUnmerge(_ outcome: BatchOutcome, leadID: Int64, split: MatchMember, now: String) throws -> (runID: String, newLead: Int64) {
+        let runID = "unmerge-\(now)-\(leadID)"
+        guard let newLead = outcome.leads.last?.id else { throw StoreError("unmerge produced no lead") }
+        try beginRun(id: runID, startedAt: now)
+        let parts = split.identity.split(separator: "|", maxSplits: 1).map(String.init)
+        try write(outcome, runID: runID, now: now)
+        // The record's link moves to the lead the write just created.
+        try db.execute(sql: "UPDATE lead_provenance SET lead_id = ? WHERE connector = ? AND identity = ?", arguments: [newLead, parts[0], parts[1]])
+        let remaining = try String.fetchAll(db, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id = ?", arguments: [leadID])
+        for other in remaining {
+            let (a, b) = other < split.identity ? (other, split.identity) : (split.identity, other)
+            try db.execute(sql: """
+                INSERT INTO match_decisions (a, b, decision, decided_at) VALUES (?, ?, 'separate', ?)
+                ON CONFLICT(a, b) DO UPDATE SET decision = 'separate', decided_at = excluded.decided_at
+                """, arguments: [a, b, now])
+        }
+        try finishRun(id: runID, finishedAt: now, status: "completed",
+                      summaryJSON: #"{"run_id":"\#(runID)","connectors":{"\#(parts[0])":{"received":1,"created":1,"balanced":true}},"balanced":true}"#)
+        return (runID, newLead)
     }
 }
 

@@ -63,4 +63,35 @@ import LeadsyncTesting
         #expect(try cli.run(["review", "list", "--config", ws.configPath]).stdout.contains("no pending reviews"))
         #expect(try cli.run(["review", "show", "9", "--config", ws.configPath]).status == 1)
     }
+
+    @Test func unmergeSplitsTheRecordBackOutAndKeepsTheBalance() throws {
+        let ws = try workspaceWithAPendingReview()
+        #expect(try cli.run(["review", "merge", "1", "--config", ws.configPath]).status == 0)
+        #expect(try ws.leads().count == 1)
+
+        let wrong = try cli.run(["lead", "unmerge", "1", "nope.csv#9", "--config", ws.configPath])
+        #expect(wrong.status == 1 && wrong.stderr.contains("its records: a.csv#2, b.csv#2"), "\(wrong.stderr)")
+        let unmerge = try cli.run(["lead", "unmerge", "1", "web/b.csv#2", "--config", ws.configPath])
+        #expect(unmerge.status == 0, "\(unmerge.stderr)")
+        let leads = try ws.leads().sorted { $0.id < $1.id }
+        #expect(leads.count == 2)
+        // Lead 1 is rebuilt from a.csv alone; the split record is a lead of its own with its own values.
+        #expect(leads[0].fields[.email] == "camille.girard@kestrel.fr" && leads[0].fields[.phone] == nil && leads[0].fields[.job_title] == "CTO")
+        #expect(leads[1].fields[.email] == "c.girrard@kestrel.fr" && leads[1].fields[.phone] == "+33612345678" && leads[1].fields[.job_title] == nil)
+        #expect(try count(ws, "SELECT count(*) FROM lead_provenance WHERE lead_id = \(leads[1].id)") == 1)
+
+        // The correction is its own balanced run in the log.
+        let rows = try ws.log().filter { $0.runID.hasPrefix("unmerge-") }
+        #expect(rows.count == 1 && rows[0].action == "created" && rows[0].leadID == leads[1].id && rows[0].reason == "unmerged from lead 1")
+        #expect(try count(ws, "SELECT count(*) FROM runs WHERE id LIKE 'unmerge-%' AND summary LIKE '%\"balanced\":true%'") == 1)
+        #expect(try count(ws, "SELECT count(*) FROM match_decisions WHERE decision = 'separate'") == 1)
+        let shown = try cli.run(["lead", "show", "1", "--config", ws.configPath])
+        #expect(shown.stdout.contains("[unmerge]"), "\(shown.stdout)")
+
+        // A re-sync puts nothing back together.
+        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone,created_at\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78,2026-10-02\n")
+        let resync = try ws.sync()
+        #expect(resync.connectors["web"]?.unchanged == 1 && resync.balanced, "\(resync.text())")
+        #expect(try ws.leads().count == 2)
+    }
 }

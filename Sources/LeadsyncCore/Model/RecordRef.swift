@@ -13,4 +13,13 @@ public struct RecordRef: Sendable, Hashable, CustomStringConvertible {
         self.connector = connector; self.source = source; self.position = item
     }
     public var description: String { "\(source)#\(position)" }
+
+    /// Reads back a `source#position` reference (the last `#` separates them: URLs may contain one).
+    public init(parsing text: String, connector: String) {
+        if let hash = text.lastIndex(of: "#") {
+            self.init(connector: connector, source: String(text[..<hash]), item: String(text[text.index(after: hash)...]))
+        } else {
+            self.init(connector: connector, source: text, item: "")
+        }
+    }
 }

@@ -10,6 +10,8 @@ public struct BatchOutcome: Sendable {
     public var routingCursors: [String: Int] = [:]
     public var merges: [MergeEvent] = []
     public var reviews: [ReviewItem] = []
+    /// Newer values of records already linked (an `updated` record), so a rebuild uses what they say now.
+    public var valueUpdates: [(connector: String, identity: String, values: RecordValues)] = []
     /// Company-name accounts folded into the domain account of the same company, found later: their leads move.
     public var accountAbsorptions: [(from: Int64, into: Int64)] = []
     public var summary = ConnectorSummary()
@@ -137,7 +139,10 @@ public struct BatchProcessor {
             let profile = profile ?? MatchProfile(record: record)
             work.addMember(MatchMember(leadID: lead.id, identity: ref.connector + "|" + identity, profile: profile))
             outcome.provenance.append(ProvenanceLink(leadID: lead.id, connector: ref.connector, identity: identity,
-                                                     ref: ref.description, contributed: contributed, profile: profile))
+                                                     ref: ref.description, contributed: contributed, profile: profile,
+                                                     values: RecordValues(record: record)))
+        } else if action == .updated, lead.fields != before.fields {
+            outcome.valueUpdates.append((ref.connector, identity, RecordValues(record: record)))
         }
         if let merge {
             var chosen: [String: String] = [:]
@@ -194,6 +199,48 @@ public struct BatchProcessor {
         outcome.accountAbsorptions = work.absorptions
         outcome.routingCursors = work.cursors
         outcome.merges = [MergeEvent(leadID: intoID, ref: ref, kind: "review", score: score, evidence: evidence, chosen: chosen)]
+        return outcome
+    }
+
+    /// Splits one source record out of a lead: the record becomes a lead of its own, and the lead is rebuilt
+    /// from its other records' values (survivorship applied afresh), both re-scored. The split record gets a
+    /// reconciliation entry of its own (`created`, with the reason), so the correction is in the log.
+    public func unmerge(leadID: Int64, split: MatchMember, splitValues: RecordValues,
+                        remaining: [(member: MatchMember, values: RecordValues)], view: PipelineView) throws -> BatchOutcome {
+        var work = try WorkingSet(view: view)
+        var outcome = BatchOutcome()
+        guard let original = try work.lead(leadID) else { throw MergeError("lead \(leadID) does not exist") }
+        func record(_ member: MatchMember, _ values: RecordValues) -> NormalisedRecord {
+            var fields = LeadFields()
+            for (key, value) in values.fields { if let field = CanonicalField(rawValue: key) { fields[field] = value } }
+            let connector = String(member.identity.prefix { $0 != "|" })
+            let ref = RecordRef(parsing: member.profile.ref, connector: connector)
+            return NormalisedRecord(ref: ref, fields: fields, extra: [:],
+                                    account: AccountKeys(fields: fields, freeMailDomains: freeMailDomains, registrable: { DomainNormaliser.registrable(host: $0) }),
+                                    lastNameKey: fields[.last_name].map(AccountKeys.lastNameKey), recency: values.recency)
+        }
+        var rebuilt = Lead(id: leadID, extra: original.extra, owner: original.owner, handedOffAt: original.handedOffAt)
+        for (member, values) in remaining.sorted(by: { $0.values.recency < $1.values.recency }) { merger.merge(record(member, values), into: &rebuilt) }
+        if original.fields.optedOut { rebuilt.fields[.opted_out] = "true"; rebuilt.sources[.opted_out] = original.sources[.opted_out] }
+        try requalify(&rebuilt, work: &work, outcome: &outcome, known: nil)
+        work.store(rebuilt)
+
+        let splitRecord = record(split, splitValues)
+        var alone = Lead(id: work.allocateLeadID())
+        merger.merge(splitRecord, into: &alone)
+        try requalify(&alone, work: &work, outcome: &outcome, known: splitRecord)
+        work.store(alone)
+
+        outcome.leads = [rebuilt, alone]
+        outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
+        outcome.accountAbsorptions = work.absorptions
+        outcome.routingCursors = work.cursors
+        let entry = ReconciliationEntry(ref: splitRecord.ref, externalID: splitRecord.fields[.external_id], action: .created, leadID: alone.id,
+                                        accountID: alone.accountID, status: alone.status, reason: "unmerged from lead \(leadID)")
+        outcome.entries = [entry]
+        outcome.summary.count(entry)
+        outcome.merges = [MergeEvent(leadID: leadID, ref: split.profile.ref, kind: "unmerge", score: nil,
+                                     evidence: ["split out into lead \(alone.id) by a person"], chosen: [:])]
         return outcome
     }
 

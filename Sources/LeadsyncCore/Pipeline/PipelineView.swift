@@ -81,6 +81,20 @@ public struct ProvenanceLink: Sendable, Equatable {
     public var contributed: [CanonicalField]
     /// What fuzzy matching keeps of the record (with its blocking keys).
     public var profile: MatchProfile?
+    /// The record's own normalised values and recency, so the lead can be rebuilt without it (unmerge).
+    public var values: RecordValues?
+}
+
+/// One source record's normalised values, as kept for rebuilding a lead.
+public struct RecordValues: Sendable, Equatable {
+    public var fields: [String: String]
+    public var recency: String
+    public init(fields: [String: String], recency: String) { self.fields = fields; self.recency = recency }
+    public init(record: NormalisedRecord) {
+        var fields: [String: String] = [:]
+        for (field, value) in record.fields.filled { fields[field.rawValue] = value }
+        self.init(fields: fields, recency: record.recency)
+    }
 }
 
 /// The moment a lead was first qualified and given to an owner.
