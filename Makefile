@@ -5,7 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd
 BENCH_LEADS ?= 1000000
 
-.PHONY: deps build demo test bench install clean
+.PHONY: deps build demo test bench bench-matching install clean
 
 # `make install`: where packagers expect things. PREFIX=/usr for a package, DESTDIR for staging.
 PREFIX ?= /usr/local
@@ -71,6 +71,12 @@ install:
 	@[ -e "$(DESTDIR)$(SYSCONFDIR)/leadsync/rules/qualification.yaml" ] || \
 	  install -m644 rules/qualification.yaml "$(DESTDIR)$(SYSCONFDIR)/leadsync/rules/qualification.yaml"
 	@echo "installed under $(DESTDIR)$(PREFIX); next: systemd-sysusers, systemd-tmpfiles --create, systemctl enable --now leadsync"
+
+# Matching accuracy on planted duplicates (docs/matching.md); BENCH_MATCHING=1000000 for the scaling figure.
+BENCH_MATCHING ?= 100000
+bench-matching: deps
+	$(SWIFT) build -c release
+	$$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --matching $(BENCH_MATCHING) --work bench-out
 
 clean:
 	rm -rf .build var bench-out
