@@ -14,9 +14,9 @@ public final class PrefetchedView: PipelineView {
     private var leads: [Int64: Lead] = [:]
     /// Blocked records per blocking key of the batch's records that no exact key can place (empty for a
     /// key whose block is too large to be useful).
-    private var blocks: [String: [MatchMember]] = [:]
+    private var blocks: [Int64: [MatchMember]] = [:]
 
-    init(tx: StoreTransaction, records: [IncomingRecord]) throws {
+    init(tx: StoreTransaction, records: [IncomingRecord], blocks fetchBlocks: Bool) throws {
         self.tx = tx
         var identityKeys: [String: [String]] = [:]
         var emailKeys = Set<String>(), phoneKeys = Set<String>(), suppressionKeys = Set<String>()
@@ -68,20 +68,21 @@ public final class PrefetchedView: PipelineView {
         }
         // Fuzzy matching's blocks, for every record: one IN query per 500 keys instead of ~9 queries a record.
         var blockKeys = Set<String>()
-        for case .normalised(let record) in records { blockKeys.formUnion(MatchProfile(record: record).blockingKeys) }
-        for chunk in Self.chunks(Array(blockKeys)) {
-            for key in chunk { blocks[key] = [] }
-            var counts: [String: Int] = [:]
+        if fetchBlocks { for case .normalised(let record) in records { blockKeys.formUnion(MatchProfile(record: record).blockingKeys) } }
+        let usable = try tx.usableBlockKeys(Array(blockKeys))
+        for key in blockKeys { blocks[StoreTransaction.blockHash(key)] = [] }  // full blocks answer "no candidates"
+        for chunk in Self.chunks(usable) {
+            var rowsByKey: [Int64: [Row]] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT b.key, p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
                 WHERE b.key IN (\(Self.marks(chunk.count)))
                 """, arguments: StatementArguments(Array(chunk))) {
-                let key: String = row["key"]
-                counts[key, default: 0] += 1
-                if counts[key]! > StoreTransaction.maxBlockSize { blocks[key] = []; continue }
-                if let member = StoreTransaction.member(row) { blocks[key]!.append(member) }
+                rowsByKey[row["key"], default: []].append(row)
             }
-            for (key, n) in counts where n > StoreTransaction.maxBlockSize { blocks[key] = [] }
+            for (key, rows) in rowsByKey {
+                if rows.count > StoreTransaction.maxBlockSize { try tx.markBlockFull(key); continue }
+                blocks[key] = rows.compactMap(StoreTransaction.member)
+            }
         }
 
         var ids = Set<Int64>()
@@ -132,7 +133,7 @@ public final class PrefetchedView: PipelineView {
         var members: [MatchMember] = []
         var unknown: [String] = []
         for key in blockingKeys {
-            if let known = blocks[key] { members += known } else { unknown.append(key) }
+            if let known = blocks[StoreTransaction.blockHash(key)] { members += known } else { unknown.append(key) }
         }
         return unknown.isEmpty ? members : members + (try tx.matchCandidates(blockingKeys: unknown))
     }
@@ -142,7 +143,8 @@ public final class PrefetchedView: PipelineView {
 
 extension StoreTransaction {
     /// A view of the store for this batch with its keys fetched in bulk.
-    public func prefetchedView(for records: [IncomingRecord]) throws -> PrefetchedView {
-        try PrefetchedView(tx: self, records: records)
+    /// - Parameter blocks: also fetch fuzzy matching's blocks (not needed when fuzzy matching is off).
+    public func prefetchedView(for records: [IncomingRecord], blocks: Bool = true) throws -> PrefetchedView {
+        try PrefetchedView(tx: self, records: records, blocks: blocks)
     }
 }

@@ -120,10 +120,12 @@ enum Schema {
             ALTER TABLE accounts ADD COLUMN company_key TEXT;      -- a domain account's company match key|country
             CREATE INDEX accounts_company ON accounts(company_key) WHERE company_key IS NOT NULL;
             CREATE TABLE match_blocks (
-                key TEXT NOT NULL,                 -- sx:SOUNDEX|INITIAL|ACCOUNT, lp:LAST|POSTAL, fa:FIRST|ACCOUNT, el:MAILBOX, ph:E164
+                key INTEGER NOT NULL,              -- 64-bit FNV-1a of the blocking key text (sx:SOUNDEX|INITIAL|ACCOUNT, …):
+                                                   -- an integer index is a third the size; a rare collision only adds a candidate
                 provenance_id INTEGER NOT NULL REFERENCES lead_provenance(id)
             );
             CREATE INDEX match_blocks_key ON match_blocks(key);
+            CREATE TABLE match_blocks_full (key INTEGER PRIMARY KEY);  -- blocks past the size limit: no longer read or grown
             CREATE TABLE merges (
                 id INTEGER PRIMARY KEY,
                 lead_id INTEGER NOT NULL,

@@ -48,7 +48,8 @@ public struct StoreTransaction: PipelineView {
 
     /// Blocks with more records than this are too common to tell anyone apart (a switchboard number shared
     /// by a whole company): they yield no candidates, so one record never costs hundreds of comparisons.
-    static let maxBlockSize = 50
+    /// A block found larger than this is recorded in `match_blocks_full` and neither read nor grown again.
+    static let maxBlockSize = 30
 
     public func matchCandidates(blockingKeys: [String]) throws -> [MatchMember] {
         let statement = try db.cachedStatement(sql: """
@@ -56,12 +57,34 @@ public struct StoreTransaction: PipelineView {
             WHERE b.key = ? LIMIT \(Self.maxBlockSize + 1)
             """)
         var members: [MatchMember] = []
-        for key in blockingKeys {
+        for key in try usableBlockKeys(blockingKeys) {
             let rows = try Row.fetchAll(statement, arguments: [key])
-            guard rows.count <= Self.maxBlockSize else { continue }
+            guard rows.count <= Self.maxBlockSize else { try markBlockFull(key); continue }
             members += rows.compactMap(Self.member)
         }
         return members
+    }
+
+    /// Blocking keys are stored as 64-bit hashes (see the schema).
+    static func blockHash(_ key: String) -> Int64 {
+        var hash = FNV1a()
+        hash.add(key.utf8)
+        return Int64(bitPattern: hash.value)
+    }
+
+    /// The keys (as hashes) not known to be too common.
+    func usableBlockKeys(_ keys: [String]) throws -> [Int64] {
+        let hashes = keys.map(Self.blockHash)
+        var full = Set<Int64>()
+        for chunk in PrefetchedView.chunks(hashes) {
+            full.formUnion(try Int64.fetchAll(db, sql: "SELECT key FROM match_blocks_full WHERE key IN (\(PrefetchedView.marks(chunk.count)))",
+                                              arguments: StatementArguments(Array(chunk))))
+        }
+        return hashes.filter { !full.contains($0) }
+    }
+
+    func markBlockFull(_ key: Int64) throws {
+        try db.execute(sql: "INSERT INTO match_blocks_full (key) VALUES (?) ON CONFLICT DO NOTHING", arguments: [key])
     }
 
     public func matchMembers(leadIDs: [Int64]) throws -> [MatchMember] {
@@ -128,14 +151,16 @@ public struct StoreTransaction: PipelineView {
             INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile, record_values, recency)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING
             """)
-        let blockInsert = try db.cachedStatement(sql: "INSERT INTO match_blocks (key, provenance_id) VALUES (?, ?)")
+        let blockInsert = try db.cachedStatement(sql: """
+            INSERT INTO match_blocks (key, provenance_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full WHERE key = ?1)
+            """)
         for link in outcome.provenance {
             try provenanceInsert.execute(arguments: [link.leadID, link.connector, link.identity, link.ref,
                                                      link.contributed.map(\.rawValue).joined(separator: ","), runID, link.profile?.encoded,
                                                      link.values.map { CompactJSON.encode($0.fields) }, link.values?.recency])
             guard db.changesCount > 0, let profile = link.profile else { continue }
             let id = db.lastInsertedRowID
-            for key in profile.blockingKeys { try blockInsert.execute(arguments: [key, id]) }
+            for key in profile.blockingKeys { try blockInsert.execute(arguments: [Self.blockHash(key), id]) }
         }
         let valuesUpdate = try db.cachedStatement(sql: "UPDATE lead_provenance SET record_values = ?, recency = ? WHERE connector = ? AND identity = ?")
         for update in outcome.valueUpdates {

@@ -1,4 +1,5 @@
 import Foundation
+import LeadsyncCore
 
 /// The drop protocol for file connectors.
 ///
@@ -138,15 +139,6 @@ public final class DirectoryLock {
     deinit { flock(fd, LOCK_UN); close(fd) }
 }
 
-/// FNV-1a, 64 bits: tells two contents apart (drops, feed pages, reading settings). Not cryptographic.
-public struct FNV1a {
-    public private(set) var value: UInt64 = 0xcbf29ce484222325
-    public init() {}
-    public mutating func add<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        for byte in bytes { value = (value ^ UInt64(byte)) &* 0x100000001b3 }
-    }
-    public var hex: String { String(value, radix: 16) }
-}
 
 /// FNV-1a over the whole file: identifies a drop's content in provenance and checkpoints.
 public func fileChecksum(path: String) throws -> String {

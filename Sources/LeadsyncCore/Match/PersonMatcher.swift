@@ -71,10 +71,7 @@ public struct MatchProfile: Sendable, Equatable {
         if let first, let last { keys.append("sx:\(Comparators.soundex(first))|\(last.prefix(1))|\(accountKey ?? "")") }
         if let first, let accountKey { keys.append("fa:\(first)|\(accountKey)") }
         // The account may be unknown on one side (free mail, no company): the full names still block.
-        if let first, let last {
-            keys.append("fl:\(Comparators.soundex(last))|\(first)")
-            keys.append("fl:\(Comparators.soundex(first))|\(last)")
-        }
+        if let first, let last { keys.append("fl:\(Comparators.soundex(last))|\(first)") }
         if let emailLocal, !Comparators.genericLocalParts.contains(emailLocal), emailLocal.count >= 4 { keys.append("el:\(emailLocal)") }
         for phone in phones { keys.append("ph:\(phone)") }
         return Array(Set(keys)).sorted()

@@ -489,10 +489,9 @@ struct WorkingSet {
             let nameKey = "company:" + companyKey
             if let byName = try accounts[nameKey] ?? view.account(key: nameKey), byName.id != account.id {
                 absorptions.append((from: byName.id, into: account.id))
-                for (id, lead) in leads where lead.accountID == byName.id {
-                    var moved = lead
-                    moved.accountID = account.id
-                    leads[id] = moved
+                let moving = leads.compactMap { $0.value.accountID == byName.id ? $0.key : nil }
+                for id in moving {
+                    leads[id]!.accountID = account.id
                     changedLeadIDs.insert(id)
                 }
             }

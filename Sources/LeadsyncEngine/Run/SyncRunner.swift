@@ -275,7 +275,7 @@ public final class SyncRunner {
         func flush(_ records: [IncomingRecord], recordsSeen: Int, final: Bool) throws {
             try commit { tx in
                 if !records.isEmpty {
-                    let outcome = try processor.process(records, view: try tx.prefetchedView(for: records))
+                    let outcome = try processor.process(records, view: try tx.prefetchedView(for: records, blocks: processor.matcher != nil))
                     try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum)
                     summary.add(outcome.summary)
                     report.handedOff[connector.name, default: 0] += outcome.handoffs.count
