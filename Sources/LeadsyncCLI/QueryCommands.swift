@@ -83,34 +83,25 @@ struct LeadCommand: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let configuration = try options.load()
-                let store = try options.openStore(configuration)
-                let now = ISO8601DateFormatter().string(from: Date())
-                do {
-                    let (runID, newLead) = try store.batch { tx -> (String, Int64) in
-                        let members = try tx.membersWithValues(leadID: leadID)
-                        guard !members.isEmpty else { throw Failure.notFound("no lead \(leadID) with source records") }
-                        let matches = members.filter { record == $0.ref || record == "\($0.member.identity.prefix { $0 != "|" })/\($0.ref)" }
-                        guard matches.count == 1, let split = matches.first else {
-                            throw Failure.notFound(matches.isEmpty
-                                ? "lead \(leadID) has no record '\(record)'; its records: \(members.map(\.ref).joined(separator: ", "))"
-                                : "'\(record)' names records of several connectors; write CONNECTOR/\(record)")
-                        }
-                        guard members.count > 1 else { throw Failure.notFound("lead \(leadID) has only this record: nothing to split") }
-                        guard let splitValues = split.values, members.allSatisfy({ $0.values != nil }) else {
-                            throw Failure.notFound("lead \(leadID) holds records synced before leadsync kept record values; re-sync them, then unmerge")
-                        }
-                        let remaining = members.filter { $0.member.identity != split.member.identity }.map { ($0.member, $0.values!) }
-                        let outcome = try configuration.batchProcessor(now: now)
-                            .unmerge(leadID: leadID, split: split.member, splitValues: splitValues, remaining: remaining, view: tx)
-                        return try tx.applyUnmerge(outcome, leadID: leadID, split: split.member, now: now)
+                let (runID, newLead) = try options.correct { tx, configuration, now -> (String, Int64) in
+                    let members = try tx.membersWithValues(leadID: leadID)
+                    guard !members.isEmpty else { throw Failure.notFound("no lead \(leadID) with source records") }
+                    let matches = members.filter { record == $0.ref || record == "\($0.member.identity.prefix { $0 != "|" })/\($0.ref)" }
+                    guard matches.count == 1, let split = matches.first else {
+                        throw Failure.notFound(matches.isEmpty
+                            ? "lead \(leadID) has no record '\(record)'; its records: \(members.map(\.ref).joined(separator: ", "))"
+                            : "'\(record)' names records of several connectors; write CONNECTOR/\(record)")
                     }
-                    print("unmerged: \(record) is now lead \(newLead); lead \(leadID) was rebuilt from its other records (log run \(runID))")
-                } catch let error as StoreError {
-                    throw Failure.store(error.message)
-                } catch let error as MergeError {
-                    throw Failure.notFound("\(error)")
+                    guard members.count > 1 else { throw Failure.notFound("lead \(leadID) has only this record: nothing to split") }
+                    guard let splitValues = split.values, members.allSatisfy({ $0.values != nil }) else {
+                        throw Failure.notFound("lead \(leadID) holds records synced before leadsync kept record values; re-sync them, then unmerge")
+                    }
+                    let remaining = members.filter { $0.member.identity != split.member.identity }.map { ($0.member, $0.values!) }
+                    let outcome = try configuration.batchProcessor(now: now)
+                        .unmerge(leadID: leadID, split: split.member, splitValues: splitValues, remaining: remaining, view: tx)
+                    return try tx.applyUnmerge(outcome, leadID: leadID, split: split.member, now: now)
                 }
+                print("unmerged: \(record) is now lead \(newLead); lead \(leadID) was rebuilt from its other records (log run \(runID))")
             }
         }
     }

@@ -77,25 +77,15 @@ struct Review: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let configuration = try options.load()
-                let store = try options.openStore(configuration)
-                let now = ISO8601DateFormatter().string(from: Date())
-                do {
-                    let merged: Int64 = try store.batch { tx in
-                        guard let review = try tx.review(id: id) else { throw Failure.notFound("no review \(id); see `leadsync review list`") }
-                        guard review.status == "pending" else { throw Failure.notFound("review \(id) was already decided (\(review.status))") }
-                        let outcome = try configuration.batchProcessor(now: now)
-                            .mergeLeads(review.recordLeadID, into: review.candidateLeadID, ref: review.recordRef, score: review.score,
-                                        evidence: review.evidence, view: tx)
-                        try tx.applyReviewMerge(outcome, review: review, now: now)
-                        return review.candidateLeadID
-                    }
-                    print("merged: lead \(merged) now holds the record; `leadsync lead show \(merged)` shows the result")
-                } catch let error as MergeError {
-                    throw Failure.notFound("\(error)")
-                } catch let error as StoreError {
-                    throw Failure.store(error.message)
+                let merged = try options.correct { tx, configuration, now in
+                    let review = try tx.pendingReview(id)
+                    let outcome = try configuration.batchProcessor(now: now)
+                        .mergeLeads(review.recordLeadID, into: review.candidateLeadID, ref: review.recordRef, score: review.score,
+                                    evidence: review.evidence, view: tx)
+                    try tx.applyReviewMerge(outcome, review: review, now: now)
+                    return review.candidateLeadID
                 }
+                print("merged: lead \(merged) now holds the record; `leadsync lead show \(merged)` shows the result")
             }
         }
     }
@@ -107,20 +97,37 @@ struct Review: ParsableCommand {
 
         func run() throws {
             try reporting {
-                let configuration = try options.load()
-                let store = try options.openStore(configuration)
-                let now = ISO8601DateFormatter().string(from: Date())
-                do {
-                    try store.batch { tx in
-                        guard let review = try tx.review(id: id) else { throw Failure.notFound("no review \(id); see `leadsync review list`") }
-                        guard review.status == "pending" else { throw Failure.notFound("review \(id) was already decided (\(review.status))") }
-                        try tx.decide(review: review, decision: "separate", now: now)
-                    }
-                    print("separated: the two leads stay apart, and the pair will not be proposed again")
-                } catch let error as StoreError {
-                    throw Failure.store(error.message)
+                try options.correct { tx, _, now in
+                    try tx.decide(review: try tx.pendingReview(id), decision: "separate", now: now)
                 }
+                print("separated: the two leads stay apart, and the pair will not be proposed again")
             }
+        }
+    }
+}
+
+extension StoreTransaction {
+    /// The review, if it exists and nobody decided it yet; otherwise the error the user sees.
+    func pendingReview(_ id: Int64) throws -> ReviewRow {
+        guard let review = try review(id: id) else { throw Failure.notFound("no review \(id); see `leadsync review list`") }
+        guard review.status == "pending" else { throw Failure.notFound("review \(id) was already decided (\(review.status))") }
+        return review
+    }
+}
+
+extension ConfigOption {
+    /// A correction made by a person (review decision, unmerge): the configuration (for re-scoring), one
+    /// transaction, and store or merge failures turned into the documented exit codes.
+    func correct<T>(_ body: (StoreTransaction, Configuration, String) throws -> T) throws -> T {
+        let configuration = try load()
+        let store = try openStore(configuration)
+        let now = ISO8601DateFormatter().string(from: Date())
+        do {
+            return try store.batch { tx in try body(tx, configuration, now) }
+        } catch let error as MergeError {
+            throw Failure.notFound("\(error)")
+        } catch let error as StoreError {
+            throw Failure.store(error.message)
         }
     }
 }
