@@ -34,8 +34,17 @@ public struct StoreTransaction: PipelineView {
     }
 
     public func account(companyKey: String) throws -> Account? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE company_key = ? ORDER BY id LIMIT 1"), arguments: [companyKey])
+        if let exact = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE company_key = ? ORDER BY id LIMIT 1"),
+                                        arguments: [companyKey]).map(AccountRow.decode) {
+            return exact
+        }
+        // Fuzzy: domain accounts whose company name starts with the same word (an index range), compared by words.
+        guard let first = companyKey.split(whereSeparator: { $0 == " " || $0 == "|" }).first else { return nil }
+        let low = String(first), high = String(first) + "\u{10FFFF}"
+        return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM accounts WHERE company_key >= ? AND company_key < ? ORDER BY id LIMIT 50"),
+                                arguments: [low, high])
             .map(AccountRow.decode)
+            .first { $0.companyKey.map { CompanyNormaliser.keysMatch($0, companyKey) } ?? false }
     }
 
     public func isSuppressed(key: String) throws -> Bool {

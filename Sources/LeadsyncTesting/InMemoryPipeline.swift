@@ -26,7 +26,10 @@ public final class InMemoryPipeline: PipelineView {
     }
     public func lead(id: Int64) -> Lead? { leads[id] }
     public func account(key: String) -> Account? { accounts[key] }
-    public func account(companyKey: String) -> Account? { accounts.values.filter { $0.companyKey == companyKey }.min { $0.id < $1.id } }
+    public func account(companyKey: String) -> Account? {
+        accounts.values.filter { $0.companyKey == companyKey }.min { $0.id < $1.id }
+            ?? accounts.values.filter { $0.companyKey.map { CompanyNormaliser.keysMatch($0, companyKey) } ?? false }.min { $0.id < $1.id }
+    }
     public func isSuppressed(key: String) -> Bool { suppressions.contains(key) }
     public func routingCursor(team: String) -> Int { cursors[team] ?? 0 }
     public func nextLeadID() -> Int64 { (leads.keys.max() ?? 0) + 1 }

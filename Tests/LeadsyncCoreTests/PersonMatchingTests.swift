@@ -205,3 +205,26 @@ import LeadsyncTesting
         }
     }
 }
+
+/// Lead-to-account matching by company name.
+@Suite struct AccountMatchingTests {
+    @Test func companyKeysMatchByWordsNotAcronyms() {
+        #expect(CompanyNormaliser.keysMatch("acme industries|FR", "acme industries france|FR"))
+        #expect(CompanyNormaliser.keysMatch("boulangeries reunies de lyon|FR", "boulangeries reunies lyon|FR"))
+        #expect(!CompanyNormaliser.keysMatch("acme industries|FR", "acme industries|DE"), "another country")
+        #expect(!CompanyNormaliser.keysMatch("acme|FR", "acme logistics|FR"), "one shared word is not enough")
+        #expect(!CompanyNormaliser.keysMatch("sg|FR", "societe generale|FR"))
+    }
+
+    @Test func aRecordNamingTheCompanyJoinsItsDomainAccount() throws {
+        let chain = BatchProcessorTests()
+        let store = InMemoryPipeline()
+        _ = try chain.process(chain.records("crm", [["email": "jean@acme-industries.fr", "company": "ACME Industries SAS", "country": "FR"]]), store)
+        _ = try chain.process(chain.records("web", [["email": "paul.martin@gmail.com", "company": "Acme Industries France", "country": "FR"]]), store)
+        _ = try chain.process(chain.records("web", [["email": "zoe@gmail.com", "company": "Acme Logistics", "country": "FR"]], startLine: 3), store)
+        let leads = store.leads.values.sorted { $0.id < $1.id }
+        #expect(leads.count == 3)
+        #expect(leads[0].accountID != nil && leads[1].accountID == leads[0].accountID, "same company, named differently")
+        #expect(leads[2].accountID != leads[0].accountID, "another company")
+    }
+}

@@ -36,4 +36,18 @@ public enum CompanyNormaliser {
         if !run.isEmpty { out.append(run) }
         return out
     }
+
+    /// Whether two company keys (`MATCHKEY|COUNTRY`, legal forms and accents already stripped) name the same
+    /// company: same country, and the same words, or one name's words (two at least) all in the other's
+    /// ("acme industries" and "acme industries france"), or a token Jaccard of 0.8 or more. Acronyms ("SG" for
+    /// "Société Générale") never match on the name alone.
+    public static func keysMatch(_ a: String, _ b: String) -> Bool {
+        guard a != b else { return true }
+        guard let barA = a.lastIndex(of: "|"), let barB = b.lastIndex(of: "|"), a[barA...] == b[barB...] else { return false }
+        let x = Set(a[..<barA].split(separator: " ")), y = Set(b[..<barB].split(separator: " "))
+        guard !x.isEmpty, !y.isEmpty else { return false }
+        let smaller = x.count <= y.count ? x : y, larger = x.count <= y.count ? y : x
+        if smaller.count >= 2, smaller.isSubset(of: larger) { return true }
+        return Double(x.intersection(y).count) / Double(x.union(y).count) >= 0.8
+    }
 }
