@@ -37,6 +37,14 @@ public struct MatchProfile: Sendable, Equatable {
                   accountKey: record.account.accountKey)
     }
 
+    /// The profile with another account key (a company name resolved to its domain account), keys recomputed.
+    public func withAccount(_ key: String) -> MatchProfile {
+        var copy = self
+        copy.accountKey = key
+        copy.blockingKeys = copy.makeBlockingKeys()
+        return copy
+    }
+
     /// Equal when they describe the same record; the blocking keys follow from the rest.
     public static func == (a: MatchProfile, b: MatchProfile) -> Bool {
         a.ref == b.ref && a.first == b.first && a.last == b.last && a.emailLocal == b.emailLocal && a.emailDomain == b.emailDomain

@@ -94,6 +94,8 @@ public struct BatchProcessor {
                                        reason: "on the suppression list (\(key.hasPrefix("email:") ? "email" : "phone"))")
         }
 
+        /// How review decisions and match members name this source record.
+        let memberIdentity = ref.connector + "|" + identity
         var action: ReconciliationAction
         var lead: Lead
         var merge: (kind: String, score: MatchScore?)?
@@ -107,13 +109,14 @@ public struct BatchProcessor {
             action = .merged
             merge = (kind, nil)
         } else {
-            profile = MatchProfile(record: record)
+            var candidate = MatchProfile(record: record)
             // A company named without its domain is compared as the domain account it belongs to.
-            if let key = profile!.accountKey, key.hasPrefix("company:"), let domainKey = try work.domainAccountKey(companyKey: String(key.dropFirst(8))) {
-                profile = MatchProfile(ref: profile!.ref, first: profile!.first, last: profile!.last, emailLocal: profile!.emailLocal,
-                                       emailDomain: profile!.emailDomain, phones: profile!.phones, postal: profile!.postal, accountKey: domainKey)
+            if let key = candidate.accountKey, key.hasPrefix("company:"),
+               let domainKey = try work.domainAccountKey(companyKey: String(key.dropFirst("company:".count))) {
+                candidate = candidate.withAccount(domainKey)
             }
-            switch try matcher.map({ try work.fuzzyMatch(profile!, identity: ref.connector + "|" + identity, matcher: $0) }) ?? nil {
+            profile = candidate
+            switch try matcher.map({ try work.fuzzyMatch(candidate, identity: memberIdentity, matcher: $0) }) ?? nil {
             case .merge(let id, let score)?:
                 lead = try work.lead(id)!
                 action = .merged
@@ -137,7 +140,7 @@ public struct BatchProcessor {
         if action == .merged || action == .created {
             work.linkIdentity(connector: ref.connector, identity: identity, to: lead.id)
             let profile = profile ?? MatchProfile(record: record)
-            work.addMember(MatchMember(leadID: lead.id, identity: ref.connector + "|" + identity, profile: profile))
+            work.addMember(MatchMember(leadID: lead.id, identity: memberIdentity, profile: profile))
             outcome.provenance.append(ProvenanceLink(leadID: lead.id, connector: ref.connector, identity: identity,
                                                      ref: ref.description, contributed: contributed, profile: profile,
                                                      values: RecordValues(record: record)))
@@ -152,7 +155,7 @@ public struct BatchProcessor {
                                              evidence: evidence, chosen: chosen))
         }
         if let review {
-            outcome.reviews.append(ReviewItem(ref: ref.description, identity: ref.connector + "|" + identity, recordLeadID: lead.id,
+            outcome.reviews.append(ReviewItem(ref: ref.description, identity: memberIdentity, recordLeadID: lead.id,
                                               candidateLeadID: review.candidate, score: review.score.points, evidence: review.score.evidence))
         }
         if lead.fields != before.fields || lead.extra != before.extra || action == .created {

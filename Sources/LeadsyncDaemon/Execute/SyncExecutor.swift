@@ -113,8 +113,7 @@ public final class SyncExecutor: Service, @unchecked Sendable {
         let summary = report?.connectors[name]
         let connector = configuration.connectors.first { $0.name == name }
         if let connector, connector.feed == nil {
-            let drop = DropDirectory(root: connector.path, done: connector.doneDirectory, failed: connector.failedDirectory)
-            metrics.filesPending(connector: name, directory: connector.path.path, count: drop.waitingCount())
+            metrics.filesPending(connector: name, directory: connector.path.path, count: configuration.dropDirectory(connector).waitingCount())
         }
         let base = connector?.feed.map { min($0.interval, 30) } ?? 30
         let backoff = state.recordRun(connector: name, failure: failure, baseDelay: base, ceiling: configuration.main.daemon.maxBackoffSeconds)

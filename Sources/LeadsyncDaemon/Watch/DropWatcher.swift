@@ -91,9 +91,9 @@ public final class DropWatcher: Service, @unchecked Sendable {
 
     /// Lists each drop directory: updates the pending-files gauge, and asks for a run if anything waits.
     private func rescan(_ drops: [ConnectorConfig]) {
+        let configuration = state.configuration
         for connector in drops {
-            let drop = DropDirectory(root: connector.path, done: connector.doneDirectory, failed: connector.failedDirectory,
-                                     settleSeconds: connector.settleSeconds ?? state.configuration.main.settleSeconds)
+            let drop = configuration.dropDirectory(connector)
             metrics.filesPending(connector: connector.name, directory: connector.path.path, count: drop.waitingCount())
             let ready = ((try? drop.pending().count) ?? 0) + ((try? drop.leftoverClaims().count) ?? 0)
             if ready > 0 { executor.request(connector.name) }

@@ -1,4 +1,5 @@
 import Foundation
+import LeadsyncConnectors
 import LeadsyncCore
 
 /// Everything a run needs, loaded and checked before anything runs.
@@ -83,5 +84,13 @@ extension Configuration {
         return BatchProcessor(qualifier: Qualifier(rules: rules), merger: Merger(priorities: priorities, rules: main.survivorship),
                               matcher: environment["LEADSYNC_FUZZY"] == "off" ? nil : PersonMatcher(),
                               freeMailDomains: main.normaliser.freeMailDomains, now: now)
+    }
+}
+
+extension Configuration {
+    /// A drop connector's directory with its archive folders and settle time (the connector's, else the main one).
+    public func dropDirectory(_ connector: ConnectorConfig) -> DropDirectory {
+        DropDirectory(root: connector.path, done: connector.doneDirectory, failed: connector.failedDirectory,
+                      settleSeconds: connector.settleSeconds ?? main.settleSeconds)
     }
 }

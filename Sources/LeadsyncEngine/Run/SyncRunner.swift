@@ -137,8 +137,7 @@ public final class SyncRunner {
             }
             return
         }
-        let drop = DropDirectory(root: connector.path, done: connector.doneDirectory, failed: connector.failedDirectory,
-                                 settleSeconds: connector.settleSeconds ?? configuration.main.settleSeconds)
+        let drop = configuration.dropDirectory(connector)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: connector.path.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RunError.io("connector \(connector.name): drop directory \(connector.path.path) does not exist (set 'path' in \(connector.file))")
