@@ -19,6 +19,10 @@ import Testing
         let daemon = try DaemonProcess(workspace: ws, port: port)
         #expect(daemon.notify.wait(for: "READY=1") != nil)
         try dropAtomically(ws, "crm", "a.csv", leadsCSV("a", rows: 5) + "not-an-email,Bad,Row,Acme,FR\n")
+        // crm's run first, so that web's two shared people are merges: the two connectors' runs are concurrent.
+        #expect(waitUntil(timeout: 15) {
+            count(ws, "SELECT count(*) FROM reconciliation WHERE connector = 'crm'") == 6
+        } != nil, "log:\n\(daemon.log)")
         try dropAtomically(ws, "web", "b.csv", leadsCSV("a", rows: 2) + leadsCSV("b", rows: 3).split(separator: "\n").dropFirst().joined(separator: "\n") + "\n")
         #expect(waitUntil(timeout: 15) {
             count(ws, "SELECT count(*) FROM reconciliation WHERE connector IN ('crm', 'web')") == 11
