@@ -216,6 +216,40 @@ import LeadsyncTesting
         #expect(!CompanyNormaliser.keysMatch("sg|FR", "societe generale|FR"))
     }
 
+    @Test func acronymsAreInitialsInTheSameCountry() {
+        #expect(CompanyNormaliser.isAcronym("sg|FR", of: "societe generale|FR"))
+        #expect(CompanyNormaliser.isAcronym("bnp|FR", of: "banque nationale de paris|FR"), "little words left out")
+        #expect(CompanyNormaliser.isAcronym("bndp|FR", of: "banque nationale de paris|FR"), "or kept")
+        #expect(!CompanyNormaliser.isAcronym("sg|DE", of: "societe generale|FR"), "another country")
+        #expect(!CompanyNormaliser.isAcronym("sgb|FR", of: "societe generale|FR"))
+        #expect(!CompanyNormaliser.isAcronym("a|FR", of: "acme|FR"), "one word has no acronym")
+        #expect(CompanyNormaliser.looksLikeAcronym("SG") && CompanyNormaliser.looksLikeAcronym("B.N.P."))
+        #expect(!CompanyNormaliser.looksLikeAcronym("Acme") && !CompanyNormaliser.looksLikeAcronym("IBM Corporation")
+                    && !CompanyNormaliser.looksLikeAcronym("X"))
+    }
+
+    /// "SG" joins Société Générale's account only when a phone backs it; the initials alone are not enough.
+    @Test func anAcronymJoinsTheDomainAccountOnlyWithASharedPhone() throws {
+        let chain = BatchProcessorTests()
+        let store = InMemoryPipeline()
+        _ = try chain.process(chain.records("crm", [["email": "jean.dupont@socgen.com", "first_name": "Jean", "last_name": "Dupont",
+                                                     "company": "Société Générale", "phone": "01 42 14 20 00", "country": "FR"]]), store)
+        _ = try chain.process(chain.records("web", [
+            ["email": "paul.martin@gmail.com", "first_name": "Paul", "last_name": "Martin", "company": "SG", "phone": "+33 1 42 14 20 00", "country": "FR"],
+            ["email": "zoe.blanc@gmail.com", "first_name": "Zoé", "last_name": "Blanc", "company": "SG", "country": "FR"],
+            ["email": "luc.petit@gmail.com", "first_name": "Luc", "last_name": "Petit", "company": "SG", "phone": "04 72 00 00 00", "country": "FR"],
+            ["email": "ana.roux@gmail.com", "first_name": "Ana", "last_name": "Roux", "company": "SG", "phone": "01 42 14 20 00", "country": "DE"],
+        ]), store)
+        let byEmail = Dictionary(uniqueKeysWithValues: store.leads.values.map { ($0.fields[.email]!, $0) })
+        let socgen = try #require(byEmail["jean.dupont@socgen.com"]?.accountID)
+        #expect(store.accounts.values.first { $0.id == socgen }?.key == "domain:socgen.com")
+        #expect(byEmail["paul.martin@gmail.com"]?.accountID == socgen, "same switchboard and the initials")
+        #expect(byEmail["zoe.blanc@gmail.com"]?.accountID != socgen, "the initials alone")
+        #expect(byEmail["luc.petit@gmail.com"]?.accountID != socgen, "another phone")
+        #expect(byEmail["ana.roux@gmail.com"]?.accountID != socgen, "another country")
+        #expect(store.leads.count == 5, "colleagues on one switchboard stay five people")
+    }
+
     @Test func aRecordNamingTheCompanyJoinsItsDomainAccount() throws {
         let chain = BatchProcessorTests()
         let store = InMemoryPipeline()

@@ -50,4 +50,29 @@ public enum CompanyNormaliser {
         if smaller.count >= 2, smaller.isSubset(of: larger) { return true }
         return Double(x.intersection(y).count) / Double(x.union(y).count) >= 0.8
     }
+
+    /// Little words an acronym usually leaves out ("BNP": Banque Nationale de Paris).
+    static let acronymSkippedWords: Set<String> = ["de", "du", "des", "la", "le", "les", "et", "d", "l", "and", "of", "the",
+                                                   "fur", "und", "von", "der", "y", "del", "di", "e", "van"]
+
+    /// Whether a company as typed looks like an acronym: 2 to 6 letters, all capitals ("SG", "B.N.P.").
+    public static func looksLikeAcronym(_ name: String) -> Bool {
+        let letters = name.filter { $0.isLetter }
+        guard (2...6).contains(letters.count), name.allSatisfy({ $0.isLetter || $0 == "." || $0 == " " }) else { return false }
+        return letters.allSatisfy { $0.isUppercase }
+    }
+
+    /// Whether the company key `acronym|COUNTRY` ("sg|FR") is the initials of the company key `name|COUNTRY`
+    /// ("societe generale|FR"), with or without its little words, in the same country. On its own this is weak
+    /// evidence (many companies share initials): callers require something else to agree, such as a phone.
+    public static func isAcronym(_ acronym: String, of name: String) -> Bool {
+        guard let barA = acronym.lastIndex(of: "|"), let barN = name.lastIndex(of: "|"), acronym[barA...] == name[barN...] else { return false }
+        let letters = acronym[..<barA]
+        guard letters.count >= 2, !letters.contains(" ") else { return false }
+        let words = name[..<barN].split(separator: " ")
+        guard words.count >= 2 else { return false }
+        let all = String(words.compactMap(\.first))
+        let significant = String(words.filter { !acronymSkippedWords.contains(String($0)) }.compactMap(\.first))
+        return letters == all || letters == significant
+    }
 }

@@ -101,6 +101,8 @@ public struct BatchProcessor {
         var merge: (kind: String, score: MatchScore?)?
         var review: (candidate: Int64, score: MatchScore)?
         var profile: MatchProfile?
+        /// The domain account an acronym was resolved to, with a phone as the supporting evidence.
+        var acronymAccount: String?
         if let id = try work.leadID(connector: ref.connector, identity: identity), let existing = try work.lead(id) {
             lead = existing
             action = .updated
@@ -111,9 +113,15 @@ public struct BatchProcessor {
         } else {
             var candidate = MatchProfile(record: record)
             // A company named without its domain is compared as the domain account it belongs to.
-            if let key = candidate.accountKey, key.hasPrefix("company:"),
-               let domainKey = try work.domainAccountKey(companyKey: String(key.dropFirst("company:".count))) {
-                candidate = candidate.withAccount(domainKey)
+            if let key = candidate.accountKey, key.hasPrefix("company:") {
+                let companyKey = String(key.dropFirst("company:".count))
+                if let domainKey = try work.domainAccountKey(companyKey: companyKey) {
+                    candidate = candidate.withAccount(domainKey)
+                } else if let company = record.fields[.company], CompanyNormaliser.looksLikeAcronym(company),
+                          let domainKey = try work.acronymAccountKey(companyKey: companyKey, phones: candidate.phones) {
+                    candidate = candidate.withAccount(domainKey)
+                    acronymAccount = domainKey
+                }
             }
             profile = candidate
             switch try matcher.map({ try work.fuzzyMatch(candidate, identity: memberIdentity, matcher: $0) }) ?? nil {
@@ -159,7 +167,7 @@ public struct BatchProcessor {
                                               candidateLeadID: review.candidate, score: review.score.points, evidence: review.score.evidence))
         }
         if lead.fields != before.fields || lead.extra != before.extra || action == .created {
-            try requalify(&lead, work: &work, outcome: &outcome, known: action == .created ? record : nil)
+            try requalify(&lead, work: &work, outcome: &outcome, known: action == .created ? record : nil, accountKey: acronymAccount)
             work.store(lead, lastNameKey: lead.fields[.last_name] == record.fields[.last_name] ? record.lastNameKey : nil)
         } else {
             // Same values: at most a newer record now vouches for some of them. Kept (survivorship needs it),
@@ -255,10 +263,14 @@ public struct BatchProcessor {
 
     /// Re-links the account, re-scores, and hands off on first qualification.
     /// - Parameter known: the record the lead was just created from, whose keys are already computed.
-    private func requalify(_ lead: inout Lead, work: inout WorkingSet, outcome: inout BatchOutcome, known: NormalisedRecord?) throws {
+    /// - Parameter resolved: the account key matching already found for the record (an acronym's domain account).
+    private func requalify(_ lead: inout Lead, work: inout WorkingSet, outcome: inout BatchOutcome, known: NormalisedRecord?,
+                           accountKey resolved: String? = nil) throws {
         let keys = known?.account
             ?? AccountKeys(fields: lead.fields, freeMailDomains: freeMailDomains, registrable: { DomainNormaliser.registrable(host: $0) })
-        if keys.domain == nil, known == nil, lead.accountID != nil {
+        if let resolved, keys.domain == nil {
+            lead.accountID = try work.upsertAccount(key: resolved, domain: nil, from: lead.fields)
+        } else if keys.domain == nil, known == nil, lead.accountID != nil {
             // A newer record with a personal address (or no email) does not take the person away from the
             // account a company domain found: only another company domain moves them.
         } else if let accountKey = keys.accountKey {
@@ -453,6 +465,23 @@ struct WorkingSet {
         companyAccounts[companyKey] = stored.key
         accounts[stored.key] = accounts[stored.key] ?? stored
         return stored.key
+    }
+
+    /// The domain account an acronym ("SG") stands for, found only with supporting evidence: a lead of that
+    /// account answers on one of the record's phones, and the account's company words have these initials in
+    /// the same country. Not cached by name: another "SG" on another line may be another company.
+    mutating func acronymAccountKey(companyKey: String, phones: [String]) throws -> String? {
+        guard !phones.isEmpty else { return nil }
+        let keys = phones.map { "ph:" + $0 }
+        for member in try view.matchCandidates(blockingKeys: keys) + keys.flatMap({ batchBlocks[$0] ?? [] }) {
+            guard let key = member.profile.accountKey, key.hasPrefix("domain:") else { continue }
+            guard let account = try accounts[key] ?? view.account(key: key), let name = account.companyKey else { continue }
+            if CompanyNormaliser.isAcronym(companyKey, of: name) {
+                accounts[key] = accounts[key] ?? account
+                return key
+            }
+        }
+        return nil
     }
 
     /// Finds or creates the account; fills its missing details from the lead. A company named without a
