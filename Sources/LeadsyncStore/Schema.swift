@@ -158,6 +158,66 @@ enum Schema {
             );
             """)
         }
+        // v3: sales feedback (stage history, values sales edited) and what the handoff and funnel reports read.
+        migrator.registerMigration("v3") { db in
+            // The log gains the `unmatched` action (a sales outcome naming no known lead): SQLite cannot alter a
+            // CHECK constraint, so the table is rebuilt.
+            try db.execute(sql: """
+            CREATE TABLE reconciliation_v3 (
+                id INTEGER PRIMARY KEY,
+                run_id TEXT NOT NULL,
+                connector TEXT NOT NULL,
+                record_ref TEXT NOT NULL,
+                external_id TEXT,
+                action TEXT NOT NULL CHECK (action IN ('created','updated','unchanged','merged','rejected','suppressed','unmatched')),
+                lead_id INTEGER, account_id INTEGER,
+                status TEXT, reason TEXT,
+                file_checksum TEXT
+            );
+            INSERT INTO reconciliation_v3 SELECT * FROM reconciliation;
+            DROP TABLE reconciliation;
+            ALTER TABLE reconciliation_v3 RENAME TO reconciliation;
+            CREATE INDEX reconciliation_run ON reconciliation(run_id, connector);
+            CREATE INDEX reconciliation_file ON reconciliation(connector, file_checksum) WHERE file_checksum IS NOT NULL;
+            CREATE INDEX reconciliation_lead ON reconciliation(lead_id);
+            CREATE INDEX runs_started ON runs(started_at);
+
+            ALTER TABLE leads ADD COLUMN sales_stage TEXT;       -- the latest stage sales reported
+            ALTER TABLE leads ADD COLUMN sales_stage_at TEXT;
+            ALTER TABLE leads ADD COLUMN sales_reason TEXT;      -- why sales rejected or lost it
+            ALTER TABLE leads ADD COLUMN sales_owner TEXT;       -- the owner the CRM reports (may differ from routing's)
+            ALTER TABLE leads ADD COLUMN amount REAL;            -- opportunity amount
+            ALTER TABLE leads ADD COLUMN accepted_at TEXT;       -- first stage other than rejected
+            ALTER TABLE leads ADD COLUMN opportunity_at TEXT;
+            ALTER TABLE leads ADD COLUMN won_at TEXT;
+            ALTER TABLE leads ADD COLUMN lost_at TEXT;
+            ALTER TABLE leads ADD COLUMN rejected_at TEXT;
+            CREATE INDEX leads_external_id ON leads(external_id) WHERE external_id IS NOT NULL;
+            CREATE INDEX leads_handed_off ON leads(handed_off_at) WHERE handed_off_at IS NOT NULL;
+            CREATE INDEX leads_first_seen ON leads(first_seen_at);
+            CREATE TABLE sales_stages (            -- every stage change, with its time: cycle times come from here
+                id INTEGER PRIMARY KEY,
+                lead_id INTEGER NOT NULL,
+                stage TEXT NOT NULL CHECK (stage IN ('accepted','contacted','meeting','opportunity','won','lost','rejected')),
+                reason TEXT, amount REAL, owner TEXT,
+                at TEXT NOT NULL,                  -- when it happened (the export's date)
+                source TEXT NOT NULL,              -- connector name, or cli
+                record_ref TEXT, run_id TEXT,
+                recorded_at TEXT NOT NULL,
+                UNIQUE (lead_id, stage, at)
+            );
+            CREATE INDEX sales_stages_at ON sales_stages(at);
+            CREATE TABLE sales_edits (             -- a value sales typed: marketing never overwrites it
+                lead_id INTEGER NOT NULL,
+                field TEXT NOT NULL,
+                value TEXT NOT NULL,
+                marketing_value TEXT,              -- the latest value marketing sent for the field
+                edited_at TEXT NOT NULL,
+                record_ref TEXT,
+                PRIMARY KEY (lead_id, field)
+            );
+            """)
+        }
         return migrator
     }
 }

@@ -156,6 +156,11 @@ public struct StoreTransaction: PipelineView {
             values.append(now); values.append(now)
             try leadUpsert.execute(arguments: StatementArguments(values))
         }
+        // A marketing value that a sales edit kept out: the field-drift section of the handoff report shows both.
+        let driftUpdate = try db.cachedStatement(sql: "UPDATE sales_edits SET marketing_value = ? WHERE lead_id = ? AND field = ?")
+        for drift in outcome.salesDrift {
+            try driftUpdate.execute(arguments: [drift.value, drift.leadID, drift.field.rawValue])
+        }
         let provenanceInsert = try db.cachedStatement(sql: """
             INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile, record_values, recency)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING
@@ -190,15 +195,7 @@ public struct StoreTransaction: PipelineView {
             try reviewInsert.execute(arguments: [review.ref, review.identity, review.recordLeadID, review.candidateLeadID, review.score,
                                                  CompactJSON.encode(review.evidence), now, runID])
         }
-        let entryInsert = try db.cachedStatement(sql: """
-            INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for entry in outcome.entries {
-            try entryInsert.execute(arguments: [runID, entry.ref.connector, entry.ref.description, entry.externalID,
-                                                entry.action.rawValue, entry.leadID, entry.accountID,
-                                                entry.status?.rawValue, entry.reason, fileChecksum])
-        }
+        try writeEntries(outcome.entries, runID: runID, fileChecksum: fileChecksum)
         let handoffInsert = try db.cachedStatement(sql: """
             INSERT INTO handoffs (lead_id, owner, team, handed_off_at, run_id) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(lead_id) DO NOTHING
@@ -226,6 +223,19 @@ public struct StoreTransaction: PipelineView {
     /// so after a crash the checkpoint and the data always agree.
     /// - Parameter reading: with status `.done`, the fingerprint the content was read with, recorded so a
     ///   later drop of the same content can replay its log (`replayUnchangedFile`).
+    /// Appends lines to the reconciliation log.
+    public func writeEntries(_ entries: [ReconciliationEntry], runID: String, fileChecksum: String?) throws {
+        let entryInsert = try db.cachedStatement(sql: """
+            INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for entry in entries {
+            try entryInsert.execute(arguments: [runID, entry.ref.connector, entry.ref.description, entry.externalID,
+                                                entry.action.rawValue, entry.leadID, entry.accountID,
+                                                entry.status?.rawValue, entry.reason, fileChecksum])
+        }
+    }
+
     public func saveCheckpoint(connector: String, file: String, checksum: String, recordsDone: Int, status: FileStatus,
                                reading: String? = nil, runID: String, now: String) throws {
         try db.execute(sql: """

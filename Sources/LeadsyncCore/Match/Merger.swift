@@ -19,6 +19,11 @@ public struct Merger: Sendable {
         self.priorities = priorities; self.rules = rules
     }
 
+    /// The recency class of a value sales edited in the CRM: above any marketing source (0 plain, 1 priority),
+    /// below only a sticky opt-out (9). Marketing never overwrites it, whatever the field's rule.
+    public static let salesEditClass = "8|"
+    public static func isSalesEdit(_ source: FieldSource) -> Bool { source.recency.hasPrefix(salesEditClass) }
+
     /// Whether `value` (with `recency`) beats the lead's current value under the field's rule.
     func wins(_ value: String, recency: String, over current: String, source: FieldSource?, field: CanonicalField) -> Bool {
         let newer = source.map { $0.recency <= recency } ?? true

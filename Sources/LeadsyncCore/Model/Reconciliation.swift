@@ -13,6 +13,8 @@ public enum ReconciliationAction: String, Sendable, Codable, CaseIterable {
     case rejected
     /// The person opted out or is on the suppression list; not handed to sales.
     case suppressed
+    /// A sales outcome naming a lead the pipeline does not hold: a discrepancy for the handoff report, not an error.
+    case unmatched
 }
 
 /// Qualification outcome of a lead.
@@ -40,12 +42,12 @@ public struct ReconciliationEntry: Sendable {
 /// Counts for one connector in one run. `balanced` is the central invariant of leadsync.
 public struct ConnectorSummary: Sendable, Codable, Equatable {
     public var received = 0
-    public var created = 0, updated = 0, unchanged = 0, merged = 0, rejected = 0, suppressed = 0
+    public var created = 0, updated = 0, unchanged = 0, merged = 0, rejected = 0, suppressed = 0, unmatched = 0
     public var qualified = 0, disqualified = 0, nurture = 0
 
     public init() {}
 
-    public var accountedFor: Int { created + updated + unchanged + merged + rejected + suppressed }
+    public var accountedFor: Int { created + updated + unchanged + merged + rejected + suppressed + unmatched }
     public var balanced: Bool { received == accountedFor }
 
     public mutating func count(_ entry: ReconciliationEntry) {
@@ -57,6 +59,7 @@ public struct ConnectorSummary: Sendable, Codable, Equatable {
         case .merged: merged += 1
         case .rejected: rejected += 1
         case .suppressed: suppressed += 1
+        case .unmatched: unmatched += 1
         }
         switch entry.status {
         case .qualified?: qualified += 1
@@ -69,7 +72,7 @@ public struct ConnectorSummary: Sendable, Codable, Equatable {
     public mutating func add(_ other: ConnectorSummary) {
         received += other.received; created += other.created; updated += other.updated
         unchanged += other.unchanged; merged += other.merged; rejected += other.rejected
-        suppressed += other.suppressed; qualified += other.qualified
+        suppressed += other.suppressed; unmatched += other.unmatched; qualified += other.qualified
         disqualified += other.disqualified; nurture += other.nurture
     }
 }

@@ -14,6 +14,8 @@ public struct BatchOutcome: Sendable {
     public var valueUpdates: [(connector: String, identity: String, values: RecordValues)] = []
     /// Company-name accounts folded into the domain account of the same company, found later: their leads move.
     public var accountAbsorptions: [(from: Int64, into: Int64)] = []
+    /// Marketing values a sales edit kept out of the lead (field drift).
+    public var salesDrift: [(leadID: Int64, field: CanonicalField, value: String)] = []
     public var summary = ConnectorSummary()
 }
 
@@ -140,6 +142,9 @@ public struct BatchProcessor {
         }
         let before = lead
         let contributed = merger.merge(record, into: &lead)
+        for (field, value) in record.fields.filled where lead.fields[field] != value && lead.sources[field].map(Merger.isSalesEdit) == true {
+            outcome.salesDrift.append((lead.id, field, value))
+        }
         if before.fields.optedOut && action != .created {
             // An opted-out person takes no new data; only a re-sync of what is already there is "unchanged".
             if action == .updated && lead.fields == before.fields && lead.extra == before.extra { return unchanged(record, before) }

@@ -37,7 +37,8 @@ public final class DaemonMetrics: Sendable {
         let summary = report?.connectors[connector] ?? ConnectorSummary()
         counter("records_received", "Input records read, per connector (each gets exactly one outcome).", labels).increment(by: Int64(summary.received))
         for (action, count) in [(ReconciliationAction.created, summary.created), (.updated, summary.updated), (.unchanged, summary.unchanged),
-                                (.merged, summary.merged), (.rejected, summary.rejected), (.suppressed, summary.suppressed)] {
+                                (.merged, summary.merged), (.rejected, summary.rejected), (.suppressed, summary.suppressed),
+                                (.unmatched, summary.unmatched)] {
             counter("records", "Input records by reconciliation outcome, per connector.", labels + [("outcome", action.rawValue)])
                 .increment(by: Int64(count))
         }

@@ -27,11 +27,11 @@ public struct Configuration: Sendable {
             let mapping = try MappingLoader.load(file: path)
             mappings[mapping.name] = mapping
         }
-        for connector in connectors where mappings[connector.mapping] == nil {
+        for connector in connectors where !connector.isSalesOutcomes && mappings[connector.mapping] == nil {
             throw ConfigError(file: connector.file, key: "mapping",
                               "no mapping named '\(connector.mapping)' in \(main.mappingsDirectory.path); available: \(mappings.keys.sorted().joined(separator: ", "))")
         }
-        for connector in connectors where connector.kind != "csv-drop" && connector.recordPath == nil && mappings[connector.mapping]?.recordPath == nil {
+        for connector in connectors where connector.kind != "csv-drop" && !connector.isSalesOutcomes && connector.recordPath == nil && mappings[connector.mapping]?.recordPath == nil {
             throw ConfigError(file: connector.file, key: "record_path",
                               "an \(connector.kind) connector needs the element path of one record (for example rsp/result/prospect), here or as record_path in mapping '\(connector.mapping)'")
         }

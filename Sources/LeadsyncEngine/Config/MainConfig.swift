@@ -156,14 +156,23 @@ public struct ConnectorConfig: Sendable {
     public var recordPath: String?
     /// http-feed: the URL, pagination, auth and transfer settings.
     public var feed: FeedSettings?
+    /// sales-outcomes: header names overriding the usual CRM column names (column → header).
+    public var salesColumns: [String: String] = [:]
+
+    /// A CRM export of what sales did with the leads, not a lead source.
+    public var isSalesOutcomes: Bool { kind == "sales-outcomes" }
 
     static let keys = ["name", "kind", "path", "mapping", "encoding", "delimiter", "archive", "priority_fields", "settle_seconds", "record_path"]
-    public static let kinds = ["csv-drop", "xml-drop", "http-feed"]
+    public static let kinds = ["csv-drop", "xml-drop", "http-feed", "sales-outcomes"]
 
     static func load(file: String, base: URL) throws -> ConnectorConfig {
         let root = try ConfigNode.load(file: file)
         let kindName = try root.string("kind")
-        try root.onlyKeys(kindName == "http-feed" ? ["name", "kind", "mapping", "priority_fields"] + FeedSettings.keys : keys)
+        switch kindName {
+        case "http-feed": try root.onlyKeys(["name", "kind", "mapping", "priority_fields"] + FeedSettings.keys)
+        case "sales-outcomes": try root.onlyKeys(["name", "kind", "path", "encoding", "delimiter", "archive", "settle_seconds", "columns"])
+        default: try root.onlyKeys(keys)
+        }
         let name = try root.requiredString("name")
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw root.child("name")!.error("use letters, digits, - and _ only")
@@ -204,11 +213,18 @@ public struct ConnectorConfig: Sendable {
             }
             priority.insert(value)
         }
+        var columns: [String: String] = [:]
+        if let node = root.child("columns") {
+            let known = SalesOutcomeColumns.Column.allCases.map(\.rawValue)
+            try node.onlyKeys(known)
+            for column in known { columns[column] = try node.string(column) }
+        }
         return ConnectorConfig(
             file: file, name: name, kind: kind,
             path: path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path).standardizedFileURL,
-            mapping: try root.requiredString("mapping"), encoding: encoding, delimiter: delimiter,
+            mapping: kind == "sales-outcomes" ? "" : try root.requiredString("mapping"), encoding: encoding, delimiter: delimiter,
             doneDirectory: done, failedDirectory: failed, priorityFields: priority,
-            settleSeconds: try root.double("settle_seconds"), recordPath: try root.string("record_path") ?? feed?.recordPath, feed: feed)
+            settleSeconds: try root.double("settle_seconds"), recordPath: try root.string("record_path") ?? feed?.recordPath, feed: feed,
+            salesColumns: columns)
     }
 }

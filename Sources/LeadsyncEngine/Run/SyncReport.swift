@@ -30,7 +30,7 @@ public struct SyncReport: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey { case run_id, dry_run, interrupted, connectors, handed_off, balanced, failed_files, connector_errors, replayed_files, not_modified, source_failures }
     enum SummaryKeys: String, CodingKey {
-        case received, created, updated, unchanged, merged, rejected, suppressed, qualified, disqualified, nurture, balanced
+        case received, created, updated, unchanged, merged, rejected, suppressed, unmatched, qualified, disqualified, nurture, balanced
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -46,7 +46,8 @@ public struct SyncReport: Sendable, Encodable {
             try c.encode(s.received, forKey: .received); try c.encode(s.created, forKey: .created)
             try c.encode(s.updated, forKey: .updated); try c.encode(s.unchanged, forKey: .unchanged)
             try c.encode(s.merged, forKey: .merged); try c.encode(s.rejected, forKey: .rejected)
-            try c.encode(s.suppressed, forKey: .suppressed); try c.encode(s.qualified, forKey: .qualified)
+            try c.encode(s.suppressed, forKey: .suppressed); try c.encode(s.unmatched, forKey: .unmatched)
+            try c.encode(s.qualified, forKey: .qualified)
             try c.encode(s.disqualified, forKey: .disqualified); try c.encode(s.nurture, forKey: .nurture)
             try c.encode(s.balanced, forKey: .balanced)
         }
@@ -71,7 +72,8 @@ public struct SyncReport: Sendable, Encodable {
             lines.append("connector \(name)")
             lines.append("  received     \(s.received)")
             for (label, value) in [("created", s.created), ("updated", s.updated), ("unchanged", s.unchanged),
-                                   ("merged", s.merged), ("rejected", s.rejected), ("suppressed", s.suppressed)] {
+                                   ("merged", s.merged), ("rejected", s.rejected), ("suppressed", s.suppressed)]
+                + (s.unmatched > 0 ? [("unmatched", s.unmatched)] : []) {
                 lines.append("  \(label.padding(toLength: 12, withPad: " ", startingAt: 0)) \(value)")
             }
             lines.append("  status       \(s.qualified) qualified, \(s.nurture) nurture, \(s.disqualified) disqualified")

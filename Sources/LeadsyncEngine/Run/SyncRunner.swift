@@ -176,8 +176,13 @@ public final class SyncRunner {
             for (file, checksum) in work {
                 let document = Document(url: file.url, name: file.name, modified: file.modified, itemRefs: false, checked: false,
                                         complete: { _ = try drop.complete(file) }, fail: { try drop.fail(file, reason: $0).path })
-                try syncDocument(document, checksum: checksum, connector: connector, runID: runID, now: now,
-                                 options: options, summary: &summary, report: &report, commit: commit)
+                if connector.isSalesOutcomes {
+                    try syncSalesOutcomes(document, checksum: checksum, connector: connector, runID: runID, now: now,
+                                          options: options, summary: &summary, report: &report, commit: commit)
+                } else {
+                    try syncDocument(document, checksum: checksum, connector: connector, runID: runID, now: now,
+                                     options: options, summary: &summary, report: &report, commit: commit)
+                }
             }
         } catch let error as FileReadError {
             throw RunError.io("connector \(connector.name): \(error)")
