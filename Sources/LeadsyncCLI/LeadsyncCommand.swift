@@ -73,21 +73,21 @@ struct ConfigOption: ParsableArguments {
 
 /// Errors the CLI prints on stderr, each with its documented exit code.
 enum Failure: Error, CustomStringConvertible {
-    case config(String), store(String), io(String), notFound(String)
+    case config(String), store(String), io(String), notFound(String), usage(String)
     var description: String {
         switch self {
         case .config(let m): return "leadsync: configuration error: \(m)"
         case .store(let m): return "leadsync: store error: \(m)"
         case .io(let m): return "leadsync: cannot read source: \(m)"
-        case .notFound(let m): return "leadsync: \(m)"
+        case .notFound(let m), .usage(let m): return "leadsync: \(m)"
         }
     }
     var exitCode: Int32 {
-        switch self { case .config: return 2; case .store: return 3; case .io: return 4; case .notFound: return 1 }
+        switch self { case .config: return 2; case .store: return 3; case .io: return 4; case .notFound: return 1; case .usage: return 64 }
     }
 }
 
-extension ParsableCommand {
+extension ParsableArguments {
     /// Prints a `Failure` plainly and exits with its code, instead of ArgumentParser's usage dump.
     func reporting(_ body: () throws -> Void) throws {
         do { try body() } catch let failure as Failure {

@@ -68,8 +68,9 @@ struct Leads: ParsableCommand {
 }
 
 struct LeadCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lead", abstract: "Look at one lead, or split a wrongly merged record out of it.",
-                                                    subcommands: [Show.self, Unmerge.self])
+    static let configuration = CommandConfiguration(commandName: "lead",
+                                                    abstract: "Look at one lead, record what sales did with it, or split a wrongly merged record out of it.",
+                                                    subcommands: [Show.self, Accept.self, Reject.self, Stage.self, Unmerge.self])
 
     struct Unmerge: ParsableCommand {
         static let configuration = CommandConfiguration(

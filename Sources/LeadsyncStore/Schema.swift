@@ -182,6 +182,7 @@ enum Schema {
             CREATE INDEX reconciliation_lead ON reconciliation(lead_id);
             CREATE INDEX runs_started ON runs(started_at);
 
+            ALTER TABLE leads ADD COLUMN segment TEXT;           -- the rules' segment (company-size band…)
             ALTER TABLE leads ADD COLUMN sales_stage TEXT;       -- the latest stage sales reported
             ALTER TABLE leads ADD COLUMN sales_stage_at TEXT;
             ALTER TABLE leads ADD COLUMN sales_reason TEXT;      -- why sales rejected or lost it

@@ -350,7 +350,7 @@ public enum FileStatus: String, Sendable { case claimed, done, failed }
 /// Lead ⇄ row. The lead's columns are its canonical fields plus keys and qualification results.
 enum LeadRow {
     static let derivedColumns = ["phone_key", "mobile_key", "last_name_key", "extra", "field_sources", "account_id",
-                                 "score", "score_lines", "status", "status_reason", "owner", "handed_off_at"]
+                                 "score", "score_lines", "status", "status_reason", "owner", "handed_off_at", "segment"]
 
     static func encode(_ lead: Lead) -> [(any DatabaseValueConvertible)?] {
         var values: [(any DatabaseValueConvertible)?] = CanonicalField.allCases.map { lead.fields[$0] }
@@ -366,6 +366,7 @@ enum LeadRow {
         values.append(lead.statusReason)
         values.append(lead.owner)
         values.append(lead.handedOffAt)
+        values.append(lead.segment)
         return values
     }
 
@@ -401,7 +402,7 @@ enum LeadRow {
                     accountID: row["account_id"], score: row["score"],
                     scoreLines: CompactJSON.decodeScoreLines(row["score_lines"]).map { ScoreLine(rule: $0.0, points: $0.1) },
                     status: LeadStatus(rawValue: row["status"]) ?? .nurture, statusReason: row["status_reason"],
-                    owner: row["owner"], handedOffAt: row["handed_off_at"])
+                    owner: row["owner"], handedOffAt: row["handed_off_at"], segment: row["segment"])
     }
 }
 

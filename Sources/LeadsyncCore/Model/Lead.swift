@@ -30,11 +30,14 @@ public struct Lead: Sendable, Equatable {
     public var owner: String?
     /// When the lead first became qualified: the moment of handoff to sales.
     public var handedOffAt: String?
+    /// The `segments:` rule the lead falls under.
+    public var segment: String?
 
     public init(id: Int64, fields: LeadFields = LeadFields(), extra: [String: String] = [:],
                 sources: [CanonicalField: FieldSource] = [:], accountID: Int64? = nil, score: Int = 0,
                 scoreLines: [ScoreLine] = [], status: LeadStatus = .nurture, statusReason: String? = nil,
-                owner: String? = nil, handedOffAt: String? = nil) {
+                owner: String? = nil, handedOffAt: String? = nil, segment: String? = nil) {
+        self.segment = segment
         self.id = id; self.fields = fields; self.extra = extra; self.sources = sources
         self.accountID = accountID; self.score = score; self.scoreLines = scoreLines; self.status = status
         self.statusReason = statusReason; self.owner = owner; self.handedOffAt = handedOffAt

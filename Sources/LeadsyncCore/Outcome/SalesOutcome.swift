@@ -15,6 +15,12 @@ public struct SalesOutcome: Sendable, Equatable {
     /// Values sales typed in the CRM.
     public var edits: [CanonicalField: String]
 
+    public init(ref: RecordRef, leadID: Int64? = nil, email: String? = nil, externalID: String? = nil, stage: SalesStage? = nil,
+                reason: String? = nil, amount: Double? = nil, owner: String? = nil, at: String, edits: [CanonicalField: String] = [:]) {
+        self.ref = ref; self.leadID = leadID; self.email = email; self.externalID = externalID; self.stage = stage
+        self.reason = reason; self.amount = amount; self.owner = owner; self.at = at; self.edits = edits
+    }
+
     /// How the reconciliation log names the lead this row is about.
     public var identifier: String {
         leadID.map { "lead:\($0)" } ?? email.map { "email:\($0)" } ?? externalID.map { "ext:\($0)" } ?? "?"

@@ -288,6 +288,7 @@ public struct BatchProcessor {
         let result = qualifier.qualify(facts)
         lead.score = result.score
         lead.scoreLines = result.lines
+        lead.segment = result.segment
         if lead.fields.optedOut {
             lead.status = .disqualified
             lead.statusReason = lead.statusReason ?? "opted out"

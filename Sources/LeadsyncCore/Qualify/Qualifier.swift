@@ -4,6 +4,8 @@ public struct Qualification: Sendable, Equatable {
     public var lines: [ScoreLine]
     public var status: LeadStatus
     public var reason: String?
+    /// The first `segments:` rule the lead falls under (reports group by it), if any.
+    public var segment: String? = nil
 }
 
 /// Scores and qualifies leads with a `RuleSet`. Pure.
@@ -12,6 +14,12 @@ public struct Qualifier: Sendable {
     public init(rules: RuleSet) { self.rules = rules }
 
     public func qualify(_ facts: LeadFacts) -> Qualification {
+        var result = decide(facts)
+        result.segment = rules.segments.first { $0.conditions.allSatisfy { $0.holds(in: facts) } }?.name
+        return result
+    }
+
+    private func decide(_ facts: LeadFacts) -> Qualification {
         var lines: [ScoreLine] = []
         for rule in rules.scoring where rule.conditions.allSatisfy({ $0.holds(in: facts) }) {
             lines.append(ScoreLine(rule: rule.name, points: rule.points))

@@ -72,6 +72,13 @@ public struct RoutingRule: Sendable, Equatable {
 }
 
 /// The whole qualification policy, loaded from the rules YAML.
+/// A named segment (company-size band, region…): reports group leads by the first one that holds.
+public struct SegmentRule: Sendable, Equatable {
+    public var name: String
+    public var conditions: [Condition]
+    public init(name: String, conditions: [Condition]) { self.name = name; self.conditions = conditions }
+}
+
 public struct RuleSet: Sendable, Equatable {
     public var scoring: [ScoringRule]
     public var disqualify: [DisqualifyRule]
@@ -81,6 +88,7 @@ public struct RuleSet: Sendable, Equatable {
     public var nurtureAt: Int
     public var routing: [RoutingRule]
     public var defaultOwner: String?
+    public var segments: [SegmentRule] = []
 
     public init(scoring: [ScoringRule] = [], disqualify: [DisqualifyRule] = [], qualifiedAt: Int = 50,
                 nurtureAt: Int = 0, routing: [RoutingRule] = [], defaultOwner: String? = nil) {

@@ -53,7 +53,7 @@ enum MappingLoader {
 enum RulesLoader {
     static func load(file: String) throws -> RuleSet {
         let root = try ConfigNode.load(file: file)
-        try root.onlyKeys(["thresholds", "scoring", "disqualify", "routing"])
+        try root.onlyKeys(["thresholds", "scoring", "disqualify", "routing", "segments"])
         var rules = RuleSet()
         if let thresholds = root.child("thresholds") {
             try thresholds.onlyKeys(["qualified", "nurture"])
@@ -78,6 +78,10 @@ enum RulesLoader {
             try item.onlyKeys(["name", "when", "reason"])
             rules.disqualify.append(DisqualifyRule(name: try uniqueName(item), conditions: try conditions(item),
                                                    reason: try item.requiredString("reason")))
+        }
+        for item in try root.child("segments").map(list) ?? [] {
+            try item.onlyKeys(["name", "when"])
+            rules.segments.append(SegmentRule(name: try uniqueName(item), conditions: try conditions(item)))
         }
         if let routing = root.child("routing") {
             try routing.onlyKeys(["default_owner", "teams"])
