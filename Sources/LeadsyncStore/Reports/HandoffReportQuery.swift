@@ -1,0 +1,267 @@
+import Foundation
+import GRDB
+import LeadsyncCore
+
+/// `leadsync report handoff`: what marketing sent, what sales received, and where the two disagree. Every
+/// section is one or two aggregate queries on indexed columns; only the SLA check reads rows one by one,
+/// and only those of leads handed off and not yet acted on.
+public struct HandoffReportQuery {
+    let db: Database
+    let scope: ReportScope
+
+    /// Marketing statuses that claim a lead is ready for sales, and ones that say it is not, folded.
+    public static let claimsQualified = ["mql", "sql", "sal", "qualified", "marketing qualified", "sales qualified", "a", "grade a", "hot"]
+    public static let claimsNotQualified = ["lead", "new", "open", "subscriber", "cold", "nurture", "unqualified", "disqualified", "raw", "c", "d", "e"]
+
+    public func build(generatedAt: String) throws -> Report {
+        var report = Report(id: "handoff", title: "Marketing → sales handoff report", generatedAt: generatedAt, scope: scope.described)
+        report.sections = [try balance(), try rejections(), try disagreements(), try notActedOn(), try salesRejections(),
+                           try lostInHandoff(), try fieldDrift(), try duplicates()]
+        return report
+    }
+
+    // MARK: - queries
+
+    /// Runs in the period, optionally one connector: the filter shared by the log-based sections.
+    private var runFilter: String {
+        "r.run_id IN (SELECT id FROM runs WHERE started_at >= :since AND started_at < :until)" + (scope.connector == nil ? "" : " AND r.connector = :connector")
+    }
+    /// Leads of one connector (any of its records folded in), when the report is for one connector.
+    private var leadConnectorFilter: String {
+        scope.connector == nil ? "" : " AND EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id AND p.connector = :connector)"
+    }
+    private var arguments: StatementArguments {
+        var values: [String: (any DatabaseValueConvertible)?] = ["since": scope.since, "until": scope.until]
+        if let connector = scope.connector { values["connector"] = connector }
+        return StatementArguments(values)
+    }
+
+    private func balance() throws -> Report.Section {
+        let actions = ReconciliationAction.allCases.map(\.rawValue)
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT r.run_id, r.connector, ru.started_at, ru.status, COUNT(*) AS logged,
+                   \(actions.map { "SUM(r.action = '\($0)') AS \"\($0)\"" }.joined(separator: ", ")),
+                   json_extract(ru.summary, '$.connectors."' || r.connector || '".received') AS reported
+            FROM reconciliation r JOIN runs ru ON ru.id = r.run_id
+            WHERE \(runFilter)
+            GROUP BY r.run_id, r.connector ORDER BY ru.started_at, r.connector
+            """, arguments: arguments)
+        var imbalanced: [[Report.Cell]] = [], all: [[Report.Cell]] = []
+        var received = 0
+        for row in rows {
+            let logged: Int = row["logged"]
+            let reported: Int? = row["reported"]
+            let counts = actions.map { (row[$0] as Int?) ?? 0 }
+            received += logged
+            let ok = reported == nil || reported == logged
+            let runID: String = row["run_id"], connector: String = row["connector"], started: String = row["started_at"], status: String = row["status"]
+            var cells: [Report.Cell] = [.text(runID), .text(connector), .text(started), .text(status)]
+            cells.append(reported.map { Report.Cell.count($0) } ?? .none)
+            cells.append(.count(logged))
+            cells.append(contentsOf: counts.map { Report.Cell.count($0) })
+            cells.append(.text(ok ? "ok" : "IMBALANCE: the run reported \(reported ?? 0) received, the log holds \(logged)"))
+            if !ok { imbalanced.append(cells) }
+            all.append(cells)
+        }
+        let columns = ["run", "connector", "started", "run status", "received (run summary)", "logged"] + actions + ["balance"]
+        var tables: [Report.Table] = []
+        if !imbalanced.isEmpty { tables.append(.init(id: "imbalances", title: "Imbalanced runs", columns: columns, rows: imbalanced)) }
+        let shown = Array(all.suffix(scope.detailRows))
+        tables.append(.init(id: "runs", title: all.count > shown.count ? "Latest \(shown.count) of \(all.count) runs" : "Runs",
+                            columns: columns, rows: shown))
+        return .init(id: "balance", title: "Balance", critical: !imbalanced.isEmpty,
+                     notes: [imbalanced.isEmpty ? "Every run's records are all accounted for: received = sum of outcomes."
+                                                : "\(imbalanced.count) run(s) do not balance: records were lost or doubled. Read `leadsync log --run RUN`."],
+                     figures: [.init(id: "runs", label: "runs", value: .count(Set(rows.map { $0["run_id"] as String }).count)),
+                               .init(id: "records", label: "records received", value: .count(received)),
+                               .init(id: "imbalanced_runs", label: "imbalanced runs", value: .count(imbalanced.count))],
+                     tables: tables)
+    }
+
+    private func rejections() throws -> Report.Section {
+        let rows = try Row.fetchAll(db, sql: """
+            WITH x AS (
+                SELECT r.connector, r.action, COALESCE(r.reason, '(no reason)') AS reason, r.record_ref,
+                       ROW_NUMBER() OVER (PARTITION BY r.connector, r.action, r.reason ORDER BY r.id) AS rn,
+                       COUNT(*) OVER (PARTITION BY r.connector, r.action, r.reason) AS n
+                FROM reconciliation r WHERE r.action IN ('rejected', 'suppressed') AND \(runFilter)
+            )
+            SELECT connector, action, reason, n, group_concat(record_ref, '; ') AS examples
+            FROM x WHERE rn <= \(scope.examples) GROUP BY connector, action, reason ORDER BY n DESC, connector, reason
+            """, arguments: arguments)
+        let table = Report.Table(id: "reasons", title: "By reason", columns: ["connector", "outcome", "reason", "records", "examples"],
+                                 rows: rows.map { [.text($0["connector"]), .text($0["action"]), .text($0["reason"]), .count($0["n"]), .text($0["examples"])] })
+        var byReason: [String: Double] = [:]
+        for row in rows { byReason[row["reason"], default: 0] += Double(row["n"] as Int) }
+        let top = byReason.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(8)
+        let total = rows.reduce(0) { $0 + ($1["n"] as Int) }
+        return .init(id: "rejected", title: "Rejected and suppressed records",
+                     notes: total == 0 ? ["No record was rejected or suppressed."] : ["Fix these in the forms and exports they came from."],
+                     figures: [.init(id: "rejected", label: "rejected", value: .count(rows.filter { $0["action"] == "rejected" }.reduce(0) { $0 + ($1["n"] as Int) })),
+                               .init(id: "suppressed", label: "suppressed", value: .count(rows.filter { $0["action"] == "suppressed" }.reduce(0) { $0 + ($1["n"] as Int) }))],
+                     tables: [table],
+                     charts: top.isEmpty ? [] : [.init(id: "rejection_reasons", title: "Rejection and suppression reasons", kind: .bars,
+                                                       labels: top.map(\.key), series: [("records", top.map(\.value))])])
+    }
+
+    private func disagreements() throws -> Report.Section {
+        func list(_ values: [String]) -> String { values.map { "'\($0)'" }.joined(separator: ", ") }
+        let claim = "lower(trim(l.marketing_status))"
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT COALESCE(NULLIF(l.source, ''), '(no source)') AS source, l.id, l.marketing_status, l.status, l.status_reason, l.score,
+                   l.score_lines, CASE WHEN \(claim) IN (\(list(Self.claimsQualified))) THEN 'source says qualified' ELSE 'leadsync qualified' END AS direction
+            FROM leads l
+            WHERE l.first_seen_at >= :since AND l.first_seen_at < :until\(leadConnectorFilter)
+              AND ((\(claim) IN (\(list(Self.claimsQualified))) AND l.status != 'qualified')
+                OR (\(claim) IN (\(list(Self.claimsNotQualified))) AND l.status = 'qualified'))
+            ORDER BY source, l.id
+            """, arguments: arguments)
+        var counts: [String: [String: Int]] = [:]
+        for row in rows { counts[row["source"], default: [:]][row["direction"], default: 0] += 1 }
+        let summary = counts.keys.sorted().map { source -> [Report.Cell] in
+            [.text(source), .count(counts[source]!["source says qualified"] ?? 0), .count(counts[source]!["leadsync qualified"] ?? 0)]
+        }
+        let details = rows.prefix(scope.detailRows).map { row -> [Report.Cell] in
+            let lines = (row["score_lines"] as String?).map { CompactJSONLines.describe($0) } ?? ""
+            return [.text(row["source"]), .count(Int(row["id"] as Int64)), .text(row["marketing_status"]), .text(row["status"]),
+                    .text((row["status_reason"] as String?) ?? "score \(row["score"] as Int)"), .text(lines)]
+        }
+        return .init(id: "disagreements", title: "Qualification disagreements",
+                     notes: rows.isEmpty ? ["Marketing's statuses and leadsync's qualification agree."]
+                                         : ["The source's own status (MQL, SQL, grade…) against leadsync's rules, and the rules that decided."],
+                     figures: [.init(id: "disagreements", label: "disagreements", value: .count(rows.count))],
+                     tables: [.init(id: "by_source", title: "By source", columns: ["source", "source says qualified, leadsync did not", "leadsync qualified, source did not"], rows: summary),
+                              .init(id: "leads", title: rows.count > details.count ? "First \(details.count) of \(rows.count)" : "Leads",
+                                    columns: ["source", "lead", "source status", "leadsync status", "why", "rules that fired"], rows: Array(details))])
+    }
+
+    private func notActedOn() throws -> Report.Section {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT l.id, COALESCE(l.sales_owner, l.owner, '(unassigned)') AS owner, l.handed_off_at FROM leads l
+            WHERE l.handed_off_at IS NOT NULL AND l.handed_off_at >= :since AND l.handed_off_at < :until
+              AND l.accepted_at IS NULL AND l.rejected_at IS NULL\(leadConnectorFilter)
+            """, arguments: arguments)
+        var byOwner: [String: (count: Int, oldest: Double)] = [:]
+        var overdue = 0
+        for row in rows {
+            guard let handed = StoreTime.parse(row["handed_off_at"]) else { continue }
+            let waited = scope.businessHours.between(handed, scope.now)
+            guard waited > scope.slaBusinessHours else { continue }
+            overdue += 1
+            let owner: String = row["owner"]
+            let current = byOwner[owner] ?? (0, 0)
+            byOwner[owner] = (current.count + 1, max(current.oldest, waited))
+        }
+        let table = byOwner.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+            .map { [Report.Cell.text($0.key), .count($0.value.count), .hours($0.value.oldest)] }
+        return .init(id: "not_acted_on", title: "Handed off but not acted on",
+                     critical: false,
+                     notes: ["Qualified leads sales has neither accepted nor rejected after \(Report.Cell.fixed(scope.slaBusinessHours, 0)) business hours "
+                             + "(\(scope.businessHours.opens):00–\(scope.businessHours.closes):00, Monday to Friday, \(scope.businessHours.timeZone.identifier))."],
+                     figures: [.init(id: "overdue", label: "overdue leads", value: .count(overdue)),
+                               .init(id: "waiting", label: "handed off, no answer yet", value: .count(rows.count))],
+                     tables: [.init(id: "by_owner", title: "By owner", columns: ["owner", "overdue leads", "oldest wait (business hours)"], rows: table)])
+    }
+
+    private func salesRejections() throws -> Report.Section {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT COALESCE(l.sales_reason, '(no reason given)') AS reason, COALESCE(NULLIF(l.source, ''), '(no source)') AS source, COUNT(*) AS n
+            FROM leads l WHERE l.rejected_at IS NOT NULL AND l.rejected_at >= :since AND l.rejected_at < :until\(leadConnectorFilter)
+            GROUP BY reason, source ORDER BY n DESC, reason, source
+            """, arguments: arguments)
+        var byReason: [String: Int] = [:], bySource: [String: Int] = [:]
+        for row in rows { byReason[row["reason"], default: 0] += row["n"]; bySource[row["source"], default: 0] += row["n"] }
+        func sorted(_ d: [String: Int]) -> [(key: String, value: Int)] { d.sorted { ($0.value, $1.key) > ($1.value, $0.key) } }
+        let total = byReason.values.reduce(0, +)
+        return .init(id: "sales_rejected", title: "Rejected by sales",
+                     notes: total == 0 ? ["Sales rejected no lead in this period."] : ["Why sales turned leads down: the feedback marketing needs most."],
+                     figures: [.init(id: "rejected_by_sales", label: "leads rejected by sales", value: .count(total))],
+                     tables: [.init(id: "by_reason", title: "By reason", columns: ["reason", "leads"], rows: sorted(byReason).map { [.text($0.key), .count($0.value)] }),
+                              .init(id: "by_source", title: "By source", columns: ["source", "leads"], rows: sorted(bySource).map { [.text($0.key), .count($0.value)] }),
+                              .init(id: "by_reason_and_source", title: "By reason and source", columns: ["reason", "source", "leads"],
+                                    rows: rows.map { [.text($0["reason"]), .text($0["source"]), .count($0["n"])] })],
+                     charts: byReason.isEmpty ? [] : [.init(id: "sales_rejection_reasons", title: "Sales rejection reasons", kind: .bars,
+                                                           labels: sorted(byReason).prefix(8).map(\.key), series: [("leads", sorted(byReason).prefix(8).map { Double($0.value) })])])
+    }
+
+    private func lostInHandoff() throws -> Report.Section {
+        let logged = try Row.fetchAll(db, sql: """
+            SELECT r.lead_id, r.connector, r.record_ref, CASE WHEN l.id IS NULL THEN 'qualified in the log, missing from the pipeline'
+                                                          ELSE 'qualified in the log, never handed off' END AS problem
+            FROM reconciliation r LEFT JOIN leads l ON l.id = r.lead_id
+            WHERE r.status = 'qualified' AND r.lead_id IS NOT NULL AND (l.id IS NULL OR l.handed_off_at IS NULL) AND \(runFilter)
+            GROUP BY r.lead_id ORDER BY r.lead_id
+            """, arguments: arguments)
+        let orphans = try Row.fetchAll(db, sql: """
+            SELECT l.id FROM leads l WHERE l.first_seen_at >= :since AND l.first_seen_at < :until
+              AND NOT EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id) ORDER BY l.id
+            """, arguments: arguments)
+        let unmatched = try Row.fetchAll(db, sql: """
+            SELECT r.connector, r.record_ref, r.external_id, r.reason FROM reconciliation r WHERE r.action = 'unmatched' AND \(runFilter) ORDER BY r.id
+            """, arguments: arguments)
+        var rows: [[Report.Cell]] = logged.map { [.text($0["problem"]), .text(String($0["lead_id"] as Int64)), .text("\($0["connector"] as String) \($0["record_ref"] as String)")] }
+        rows += orphans.map { [.text("in the pipeline with no marketing record"), .text(String($0["id"] as Int64)), .text("")] }
+        rows += unmatched.map { [.text("sales holds a lead marketing never handed off"), .text(($0["external_id"] as String?) ?? ""),
+                                 .text("\($0["connector"] as String) \($0["record_ref"] as String)")] }
+        let total = rows.count
+        return .init(id: "lost", title: "Lost in handoff", critical: !logged.isEmpty,
+                     notes: total == 0 ? ["Every lead the log qualified is in the pipeline, handed off, and every pipeline lead has its marketing record."] : [],
+                     figures: [.init(id: "missing_or_not_handed_off", label: "qualified in the log but not handed off", value: .count(logged.count)),
+                               .init(id: "without_provenance", label: "pipeline leads with no marketing record", value: .count(orphans.count)),
+                               .init(id: "unmatched_sales_records", label: "sales records naming no known lead", value: .count(unmatched.count))],
+                     tables: [.init(id: "discrepancies", title: total > scope.detailRows ? "First \(scope.detailRows) of \(total)" : "Discrepancies",
+                                    columns: ["problem", "lead", "record"], rows: Array(rows.prefix(scope.detailRows)))])
+    }
+
+    private func fieldDrift() throws -> Report.Section {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT e.lead_id, e.field, e.marketing_value, e.value, e.edited_at FROM sales_edits e JOIN leads l ON l.id = e.lead_id
+            WHERE e.marketing_value IS NOT NULL AND e.marketing_value != e.value AND e.edited_at >= :since AND e.edited_at < :until\(leadConnectorFilter)
+            ORDER BY e.field, e.lead_id
+            """, arguments: arguments)
+        var byField: [String: Int] = [:]
+        for row in rows { byField[row["field"], default: 0] += 1 }
+        return .init(id: "drift", title: "Field drift",
+                     notes: rows.isEmpty ? ["Where sales edited a value, marketing now sends the same one."]
+                                         : ["Sales edited these values; marketing still sends another. leadsync keeps the sales value."],
+                     figures: [.init(id: "drifted_fields", label: "drifted values", value: .count(rows.count))],
+                     tables: [.init(id: "by_field", title: "By field", columns: ["field", "leads"], rows: byField.sorted { $0.key < $1.key }.map { [.text($0.key), .count($0.value)] }),
+                              .init(id: "values", title: rows.count > scope.detailRows ? "First \(scope.detailRows) of \(rows.count)" : "Values",
+                                    columns: ["lead", "field", "marketing value", "sales value", "edited"],
+                                    rows: rows.prefix(scope.detailRows).map { [.count(Int($0["lead_id"] as Int64)), .text($0["field"]), .text($0["marketing_value"]),
+                                                                                .text($0["value"]), .text($0["edited_at"])] })])
+    }
+
+    private func duplicates() throws -> Report.Section {
+        let kinds = try Row.fetchAll(db, sql: """
+            SELECT kind, COUNT(*) AS n FROM merges WHERE at >= :since AND at < :until GROUP BY kind ORDER BY kind
+            """, arguments: arguments)
+        var count: [String: Int] = [:]
+        for row in kinds { count[row["kind"]] = row["n"] }
+        let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_queue WHERE status = 'pending'") ?? 0
+        let separated = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_queue WHERE status = 'separated' AND decided_at >= :since AND decided_at < :until",
+                                         arguments: arguments) ?? 0
+        let automatic = (count["email"] ?? 0) + (count["phone+name"] ?? 0) + (count["fuzzy"] ?? 0)
+        return .init(id: "duplicates", title: "Duplicates",
+                     figures: [.init(id: "automatic_merges", label: "merged automatically", value: .count(automatic)),
+                               .init(id: "reviewed_merges", label: "merged by a reviewer", value: .count(count["review"] ?? 0)),
+                               .init(id: "separated", label: "kept apart by a reviewer", value: .count(separated)),
+                               .init(id: "unmerges", label: "unmerged", value: .count(count["unmerge"] ?? 0)),
+                               .init(id: "pending_reviews", label: "reviews pending", value: .count(pending))],
+                     tables: [.init(id: "by_kind", title: "Merges by kind", columns: ["kind", "merges"],
+                                    rows: kinds.map { [.text($0["kind"]), .count($0["n"])] })])
+    }
+}
+
+/// Score lines as stored (`[["rule", points], …]`), spelled for a report cell: "size-50-499 +25, free-mail −10".
+enum CompactJSONLines {
+    static func describe(_ json: String) -> String {
+        CompactJSON.decodeScoreLines(json).map { "\($0.0) \($0.1 >= 0 ? "+" : "")\($0.1)" }.joined(separator: ", ")
+    }
+}
+
+extension StoreReader {
+    public func handoffReport(scope: ReportScope, generatedAt: String) throws -> Report {
+        try HandoffReportQuery(db: db, scope: scope).build(generatedAt: generatedAt)
+    }
+}
