@@ -36,6 +36,7 @@ demo: build
 	@rm -rf var && mkdir -p var/drops
 	@for d in samples/*/; do n=$$(basename $$d); mkdir -p var/drops/$$n; cp -p $$d* var/drops/$$n/; done
 	$$($(SWIFT) build --show-bin-path)/leadsync sync --config leadsync.yaml
+	@$$($(SWIFT) build --show-bin-path)/leadsync report handoff --config leadsync.yaml --format html --out var/handoff-report.html
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "LeadsyncConnectors", dependencies: ["LeadsyncCore", "CLibXML2", "CCurl"]),
         // The pipeline store (SQLite through GRDB).
         .target(name: "LeadsyncStore", dependencies: ["LeadsyncCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Report rendering: Markdown, JSON, CSV and a self-contained HTML page with inline SVG charts.
+        .target(name: "LeadsyncReports", dependencies: ["LeadsyncCore"]),
         // Configuration loading and one-shot runs.
         .target(name: "LeadsyncEngine", dependencies: ["LeadsyncCore", "LeadsyncConnectors", "LeadsyncStore", "Yams"]),
         // `leadsync run`: the long-running service (watchers, feed schedulers, executor, systemd, metrics endpoint).
@@ -50,7 +52,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(name: "LeadsyncCLI", dependencies: [
-            "LeadsyncEngine", "LeadsyncStore", "LeadsyncCore", "LeadsyncDaemon",
+            "LeadsyncEngine", "LeadsyncStore", "LeadsyncCore", "LeadsyncDaemon", "LeadsyncReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Synthetic lead generator shared by tests and benchmarks.
@@ -61,7 +63,7 @@ let package = Package(
         .testTarget(name: "LeadsyncConnectorsTests", dependencies: ["LeadsyncConnectors", "LeadsyncCore", "LeadsyncTesting"]),
         .testTarget(name: "LeadsyncDaemonTests", dependencies: ["LeadsyncDaemon", "LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "LeadsyncEngineTests", dependencies: ["LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting",
+        .testTarget(name: "LeadsyncEngineTests", dependencies: ["LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting", "LeadsyncReports",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     cxxLanguageStandard: .cxx17

@@ -35,9 +35,11 @@ struct Leadsync: AsyncParsableCommand {
           leadsync log --run last           one line per input record
           leadsync lead show jane@acme.fr   why a lead has its status, and its merges
           leadsync review list              duplicate pairs waiting for a decision
+          leadsync report handoff --format html --out handoff.html
+                                            what marketing sent, what sales received
         """,
         version: leadsyncVersion,
-        subcommands: [Sync.self, RunDaemon.self, Validate.self, Log.self, Leads.self, LeadCommand.self, Review.self]
+        subcommands: [Sync.self, RunDaemon.self, Validate.self, Log.self, Leads.self, LeadCommand.self, Review.self, ReportCommand.self]
     )
 }
 

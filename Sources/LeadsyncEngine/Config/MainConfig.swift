@@ -68,8 +68,9 @@ public struct MainConfig: Sendable {
     public var daemon: DaemonSettings
     /// Per-field survivorship rules; fields not named keep the newest value.
     public var survivorship: [CanonicalField: SurvivorshipRule]
+    public var reports = ReportSettings()
 
-    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship"]
+    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship", "reports"]
     static let defaultsKeys = ["phone_region", "timezone", "free_mail_domains"]
 
     /// `--config`, else `$LEADSYNC_CONFIG`, else `./leadsync.yaml`, else `/etc/leadsync/leadsync.yaml`.
@@ -135,7 +136,39 @@ public struct MainConfig: Sendable {
             mappingsDirectory: resolve(try root.string("mappings_dir") ?? "mappings"),
             rulesFile: resolve(try root.string("rules") ?? "rules/qualification.yaml"),
             normaliser: settings, batchSize: batchSize, settleSeconds: settle,
-            daemon: try root.child("daemon").map(DaemonSettings.load) ?? DaemonSettings(), survivorship: survivorship)
+            daemon: try root.child("daemon").map(DaemonSettings.load) ?? DaemonSettings(), survivorship: survivorship,
+            reports: try root.child("reports").map(ReportSettings.load) ?? ReportSettings())
+    }
+}
+
+/// `reports:` in leadsync.yaml: how the handoff and funnel reports judge.
+public struct ReportSettings: Sendable {
+    /// Sales should accept or reject a handed-off lead within this many business hours.
+    public var slaBusinessHours: Double = 24
+    /// Business day, in `defaults.timezone`: hours from `opens` to `closes`, Monday to Friday.
+    public var opens = 9, closes = 17
+    /// Open pipeline at or above this multiple of the target is healthy.
+    public var healthyCoverage: Double = 3
+
+    static func load(_ node: ConfigNode) throws -> ReportSettings {
+        try node.onlyKeys(["sla_business_hours", "business_hours", "healthy_coverage"])
+        var settings = ReportSettings()
+        if let sla = try node.double("sla_business_hours") {
+            guard sla > 0 else { throw node.child("sla_business_hours")!.error("must be more than zero") }
+            settings.slaBusinessHours = sla
+        }
+        if let text = try node.string("business_hours") {
+            let parts = text.split(separator: "-").map { Int($0.split(separator: ":").first ?? "") }
+            guard parts.count == 2, let opens = parts[0], let closes = parts[1], 0 <= opens, opens < closes, closes <= 24 else {
+                throw node.child("business_hours")!.error("write the opening and closing hours as 09:00-17:00")
+            }
+            settings.opens = opens; settings.closes = closes
+        }
+        if let coverage = try node.double("healthy_coverage") {
+            guard coverage > 0 else { throw node.child("healthy_coverage")!.error("must be more than zero") }
+            settings.healthyCoverage = coverage
+        }
+        return settings
     }
 }
 

@@ -97,14 +97,18 @@ public final class SyncRunner {
     }
 
     private func selectConnectors(_ names: [String]) throws -> [ConnectorConfig] {
-        guard !names.isEmpty else { return configuration.connectors }
-        return try names.map { name in
+        // Sales outcomes go last: they are about leads the lead sources of the same run may have just created.
+        func outcomesLast(_ connectors: [ConnectorConfig]) -> [ConnectorConfig] {
+            connectors.filter { !$0.isSalesOutcomes } + connectors.filter(\.isSalesOutcomes)
+        }
+        guard !names.isEmpty else { return outcomesLast(configuration.connectors) }
+        return outcomesLast(try names.map { name in
             guard let connector = configuration.connectors.first(where: { $0.name == name }) else {
                 throw ConfigError(file: configuration.main.file, key: "--connector",
                                   "no connector named '\(name)'; configured: \(configuration.connectors.map(\.name).joined(separator: ", "))")
             }
             return connector
-        }
+        })
     }
 
     typealias Commit = ((StoreTransaction) throws -> Void) throws -> Void

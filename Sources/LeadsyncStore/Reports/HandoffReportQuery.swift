@@ -10,7 +10,8 @@ public struct HandoffReportQuery {
     let scope: ReportScope
 
     /// Marketing statuses that claim a lead is ready for sales, and ones that say it is not, folded.
-    public static let claimsQualified = ["mql", "sql", "sal", "qualified", "marketing qualified", "sales qualified", "a", "grade a", "hot"]
+    public static let claimsQualified = ["mql", "sql", "sal", "qualified", "marketing qualified", "sales qualified", "marketingqualifiedlead",
+                                         "salesqualifiedlead", "marketing qualified lead", "sales qualified lead", "a", "grade a", "hot"]
     public static let claimsNotQualified = ["lead", "new", "open", "subscriber", "cold", "nurture", "unqualified", "disqualified", "raw", "c", "d", "e"]
 
     public func build(generatedAt: String) throws -> Report {
