@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # prometheus brings promtool (the /metrics check); systemd brings systemd-analyze (the unit checks).
-APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd
+APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd chromium
 BENCH_LEADS ?= 1000000
 
 .PHONY: deps build demo test bench bench-matching install clean

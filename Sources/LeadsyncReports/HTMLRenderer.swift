@@ -71,7 +71,7 @@ struct HTMLRenderer {
         for (i, value) in values.enumerated() {
             let y = Double(i) * rowHeight + 5
             let length = (width - labelWidth - 70) * value / top
-            let label = chart.labels[i].count > 48 ? String(chart.labels[i].prefix(47)) + "…" : chart.labels[i]
+            let label = chart.labels[i].count > 40 ? String(chart.labels[i].prefix(39)) + "…" : chart.labels[i]
             svg += "<text x=\"\(Int(labelWidth - 8))\" y=\"\(y + 16)\" text-anchor=\"end\" class=\"axis\">\(e(label))</text>"
             svg += "<rect x=\"\(Int(labelWidth))\" y=\"\(y + 3)\" width=\"\(max(1, length))\" height=\"\(rowHeight - 8)\" fill=\"\(Self.palette[0])\"><title>\(e(chart.labels[i])): \(Report.Cell.fixed(value, 0))</title></rect>"
             svg += "<text x=\"\(labelWidth + length + 6)\" y=\"\(y + 16)\" class=\"value\">\(Report.Cell.fixed(value, 0))</text>"

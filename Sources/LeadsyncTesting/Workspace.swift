@@ -78,8 +78,10 @@ public final class Workspace: @unchecked Sendable {
 
     public func store() throws -> SQLiteStore { try SQLiteStore(path: storePath) }
 
-    public func sync(dryRun: Bool = false, connectors: [String] = []) throws -> SyncReport {
+    /// - Parameter now: the run's clock (first-seen and handoff times), for scenarios with known dates.
+    public func sync(dryRun: Bool = false, connectors: [String] = [], now: Date? = nil) throws -> SyncReport {
         var options = SyncOptions()
+        if let now { options.now = now }
         options.dryRun = dryRun
         options.connectors = connectors
         return try SyncRunner(configuration: try configuration(), store: try store()).run(options)

@@ -21,7 +21,7 @@ import LeadsyncTesting
 
     @Test func theShippedConfigurationIsValid() throws {
         let configuration = try Configuration.load(file: Workspace.repositoryRoot.appendingPathComponent("leadsync.yaml").path)
-        #expect(Set(configuration.connectors.map(\.name)) == ["hubspot", "mailchimp", "meta-lead-ads", "salesforce", "pardot"])
+        #expect(Set(configuration.connectors.map(\.name)) == ["hubspot", "mailchimp", "meta-lead-ads", "salesforce", "pardot", "crm-outcomes"])
         #expect(Set(configuration.mappings.keys) == ["hubspot-contacts", "mailchimp-audience", "meta-lead-ads", "salesforce-leads", "generic",
                                                      "pardot-prospects", "adf", "xcard", "generic-xml"])
         #expect(configuration.rules.scoring.count >= 8)
@@ -48,6 +48,23 @@ import LeadsyncTesting
                           file: "leadsync.yaml", key: "daemon.max_concurrent_runs", mentions: "1 or more")
         expectConfigError(try Workspace(connectors: [:], mainExtras: "daemon:\n  max_concurent_runs: 2\n"),
                           file: "leadsync.yaml", key: "daemon.max_concurent_runs", mentions: "did you mean 'max_concurrent_runs'")
+    }
+
+    @Test func salesOutcomesConnectorAndReportSettings() throws {
+        let ws = try Workspace(connectors: [:], mainExtras: "reports:\n  sla_business_hours: 16\n  business_hours: 08:00-18:00\n  healthy_coverage: 2.5\n")
+        try FileManager.default.createDirectory(at: ws.directory.path("drops/crm"), withIntermediateDirectories: true)
+        try ws.directory.write("connectors/crm.yaml", "name: crm\nkind: sales-outcomes\npath: drops/crm\ncolumns: { stage: Lead Status }\n")
+        let configuration = try ws.configuration()
+        #expect(configuration.connectors.first?.isSalesOutcomes == true && configuration.connectors.first?.salesColumns["stage"] == "Lead Status")
+        let reports = configuration.main.reports
+        #expect(reports.slaBusinessHours == 16 && reports.opens == 8 && reports.closes == 18 && reports.healthyCoverage == 2.5)
+
+        try ws.directory.write("connectors/crm.yaml", "name: crm\nkind: sales-outcomes\npath: drops/crm\ncolumns:\n  stagee: Lead Status\n")
+        expectConfigError(ws, file: "connectors/crm.yaml", key: "columns.stagee", line: 5, mentions: "did you mean 'stage'")
+        try ws.directory.write("connectors/crm.yaml", "name: crm\nkind: sales-outcomes\npath: drops/crm\nmapping: generic\n")
+        expectConfigError(ws, file: "connectors/crm.yaml", key: "mapping", line: 4, mentions: "unknown key 'mapping'")
+        let badHours = try Workspace(connectors: [:], mainExtras: "reports:\n  business_hours: nine to five\n")
+        expectConfigError(badHours, file: "leadsync.yaml", key: "reports.business_hours", mentions: "09:00-17:00")
     }
 
     @Test func feedIntervalAndJitter() throws {
