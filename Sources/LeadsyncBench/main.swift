@@ -69,6 +69,7 @@ func runBenchmark() throws {
     }
     var count = 1_000_000
     var matchingCount: Int?
+    var reportLeads: Int?
     var xmlCount: Int?
     var xmlOnly = false
     var work = "bench-out"
@@ -79,15 +80,19 @@ func runBenchmark() throws {
         case "--xml-leads": xmlCount = Int(args.popFirst() ?? "")
         case "--xml-only": xmlOnly = true
         case "--matching": matchingCount = Int(args.popFirst() ?? "")
+        case "--reports": reportLeads = Int(args.popFirst() ?? "")
         case "--work": work = args.popFirst() ?? work
         default:
-            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--matching N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
+            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--matching N] [--reports N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
             exit(64)
         }
     }
     let fm = FileManager.default
     let workURL = URL(fileURLWithPath: work).standardizedFileURL
     let leadsync = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("leadsync").path
+    if let reportLeads {
+        return try benchmarkReports(leads: reportLeads, work: workURL.appendingPathComponent("reports"), leadsync: leadsync)
+    }
     if let matchingCount {
         try? fm.removeItem(at: workURL.appendingPathComponent("matching"))
         return try benchmarkMatching(count: matchingCount, work: workURL.appendingPathComponent("matching"), leadsync: leadsync,
