@@ -4,6 +4,7 @@ SWIFT ?= swift
 # prometheus brings promtool (the /metrics check); systemd brings systemd-analyze (the unit checks).
 APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd chromium
 BENCH_LEADS ?= 1000000
+BENCH_REPORT_LEADS ?= 1000000
 
 .PHONY: deps build demo test bench bench-matching install clean
 
@@ -46,6 +47,7 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release
 	$$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --leads $(BENCH_LEADS) --work bench-out
+	$$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --reports $(BENCH_REPORT_LEADS) --work bench-out
 
 # Binary, systemd units (paths rewritten to BINDIR/SYSCONFDIR), sysusers.d and tmpfiles.d snippets,
 # mappings, docs and example connectors. An existing leadsync.yaml or rules file is never overwritten.
