@@ -20,13 +20,8 @@ extension SyncRunner {
             alreadyDone = saved?.recordsDone ?? 0
         }
         func quarantine(_ reason: String) throws {
-            var movedTo: String?
-            if !options.dryRun {
-                movedTo = try file.fail(reason)
-                try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum,
-                                                         recordsDone: 0, status: .failed, runID: runID, now: now) }
-            }
-            report.failedFiles.append(.init(connector: connector.name, file: file.name, reason: reason, movedTo: movedTo))
+            try setAside(file, reason: reason, checksum: checksum, connector: connector, runID: runID, now: now,
+                         options: options, report: &report, commit: commit)
         }
 
         var source = try FileByteSource(path: file.url.path)

@@ -230,13 +230,8 @@ public final class SyncRunner {
         }
 
         func quarantine(_ reason: String) throws {
-            var movedTo: String?
-            if !options.dryRun {
-                movedTo = try file.fail(reason)
-                try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum,
-                                                         recordsDone: 0, status: .failed, runID: runID, now: now) }
-            }
-            report.failedFiles.append(.init(connector: connector.name, file: file.name, reason: reason, movedTo: movedTo))
+            try setAside(file, reason: reason, checksum: checksum, connector: connector, runID: runID, now: now,
+                         options: options, report: &report, commit: commit)
         }
 
         let normaliser = Normaliser(settings: configuration.main.normaliser)
@@ -305,6 +300,19 @@ public final class SyncRunner {
         // The final checkpoint says "done" before the file moves: a crash in between just moves it next time.
         try flush([], recordsSeen: committed, final: true)
         try file.complete()
+    }
+
+    /// Sets a refused document aside (quarantine, with its reason), records its checkpoint as failed, and
+    /// reports it; a dry run only reports.
+    func setAside(_ file: Document, reason: String, checksum: String, connector: ConnectorConfig, runID: String, now: String,
+                  options: SyncOptions, report: inout SyncReport, commit: Commit) throws {
+        var movedTo: String?
+        if !options.dryRun {
+            movedTo = try file.fail(reason)
+            try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum,
+                                                     recordsDone: 0, status: .failed, runID: runID, now: now) }
+        }
+        report.failedFiles.append(.init(connector: connector.name, file: file.name, reason: reason, movedTo: movedTo))
     }
 
     /// Everything that decides how a file's bytes become records: the mapping, encoding, delimiter and
