@@ -208,6 +208,11 @@ enum Schema {
                 UNIQUE (lead_id, stage, at)
             );
             CREATE INDEX sales_stages_at ON sales_stages(at);
+            CREATE TABLE lead_redirects (          -- a lead a reviewer merged into another: its log entries name it still
+                from_id INTEGER PRIMARY KEY,
+                into_id INTEGER NOT NULL,
+                at TEXT NOT NULL
+            );
             CREATE TABLE sales_edits (             -- a value sales typed: marketing never overwrites it
                 lead_id INTEGER NOT NULL,
                 field TEXT NOT NULL,

@@ -458,6 +458,10 @@ extension StoreTransaction {
         try db.execute(sql: "UPDATE review_queue SET candidate_lead_id = ? WHERE candidate_lead_id = ? AND status = 'pending'", arguments: [into, from])
         try db.execute(sql: "UPDATE merges SET lead_id = ? WHERE lead_id = ?", arguments: [into, from])
         try db.execute(sql: "DELETE FROM leads WHERE id = ?", arguments: [from])
+        // The log keeps naming the deleted lead (it is history); the redirect says where it went, so reports
+        // do not count it as lost.
+        try db.execute(sql: "UPDATE lead_redirects SET into_id = ? WHERE into_id = ?", arguments: [into, from])
+        try db.execute(sql: "INSERT OR REPLACE INTO lead_redirects (from_id, into_id, at) VALUES (?, ?, ?)", arguments: [from, into, now])
         try decide(review: review, decision: "merge", now: now)
         // The pair is settled; a review that now compares the lead with itself is moot.
         try db.execute(sql: "UPDATE review_queue SET status = 'merged', decided_at = ? WHERE status = 'pending' AND record_lead_id = candidate_lead_id",

@@ -98,7 +98,7 @@ import Testing
         daemon.signal(SIGHUP)
         #expect(daemon.notify.wait(for: "READY=1", since: hangup, timeout: 10)?.contains("added 1, removed 1") == true)
         #expect(daemon.waitForLog("added=web"))
-        #expect(daemon.waitForLog("stopped watching \(ws.directory.path("drops/old").path)"))
+        #expect(daemon.waitForLog("stopped watching \(ws.directory.path("drops/old").path)"), "log:\n\(daemon.log)")
 
         try dropAtomically(ws, "web", "web.csv", leadsCSV("web"))
         let took = waitUntil(timeout: 10) { count(ws, "SELECT count(*) FROM reconciliation WHERE connector = 'web'") == 3 }

@@ -9,7 +9,9 @@ import Testing
         #expect(PersonalDataMask.mask("phone +33 6 12 34 56 78 twice") == "phone ***78 twice")
         #expect(PersonalDataMask.mask("call 06.12.34.56.78") == "call ***78")
         for untouched in ["run 20261127T071211Z-9fd855", "at 2026-11-27 07:12:08", "checksum 1f3a9c0b7d2e4f56",
-                          "received 1200000 records", "10.0.0.12:9464", "file big.csv#123456"] {
+                          "received 1200000 records", "10.0.0.12:9464", "file big.csv#123456",
+                          // Digit groups of a UUID in a path look like a phone typed with dashes; they are not one.
+                          "watching /tmp/leadsync-test-BCDC4457-8099-4274-93C0-9D0FBCE55535/drops/old", "dir /srv/drops/20261127/x"] {
             #expect(PersonalDataMask.mask(untouched) == untouched.replacingOccurrences(of: "received 1200000", with: "received ***00"),
                     "\(untouched) → \(PersonalDataMask.mask(untouched))")
         }

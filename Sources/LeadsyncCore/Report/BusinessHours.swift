@@ -47,6 +47,25 @@ public struct BusinessHours: Sendable {
 /// ISO 8601 UTC timestamps as the store writes them ("2026-11-27T09:15:00Z"), read without a DateFormatter:
 /// reports parse hundreds of thousands.
 public enum StoreTime {
+    /// The store's form of an instant: "2026-11-27T09:15:00Z".
+    public static func format(_ date: Date) -> String {
+        var seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        seconds -= days * 86_400
+        // Civil from days (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))Z"
+    }
+
     public static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
         guard b.count >= 10 else { return nil }

@@ -6,7 +6,7 @@ public enum PersonalDataMask {
     private static let email = try! NSRegularExpression(pattern: #"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})"#)
     /// Seven or more digits with the separators people type, not glued to letters or digits (so run ids
     /// such as 20261127T0712Z-9fd855, hex checksums and clock times are left alone).
-    private static let phone = try! NSRegularExpression(pattern: #"(?<![\w.:])\+?\d[\d ().\-]{5,}\d(?![\w:])"#)
+    private static let phone = try! NSRegularExpression(pattern: #"(?<![\w.:/\-])\+?\d[\d ().\-]{5,}\d(?![\w:/\-])"#)
 
     public static func mask(_ text: String) -> String {
         guard text.contains("@") || text.contains(where: \.isNumber) else { return text }

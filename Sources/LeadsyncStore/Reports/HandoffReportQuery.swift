@@ -108,43 +108,57 @@ public struct HandoffReportQuery {
     private func disagreements() throws -> Report.Section {
         func list(_ values: [String]) -> String { values.map { "'\($0)'" }.joined(separator: ", ") }
         let claim = "lower(trim(l.marketing_status))"
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT COALESCE(NULLIF(l.source, ''), '(no source)') AS source, l.id, l.marketing_status, l.status, l.status_reason, l.score,
-                   l.score_lines, CASE WHEN \(claim) IN (\(list(Self.claimsQualified))) THEN 'source says qualified' ELSE 'leadsync qualified' END AS direction
+        let from = """
             FROM leads l
             WHERE l.first_seen_at >= :since AND l.first_seen_at < :until\(leadConnectorFilter)
               AND ((\(claim) IN (\(list(Self.claimsQualified))) AND l.status != 'qualified')
                 OR (\(claim) IN (\(list(Self.claimsNotQualified))) AND l.status = 'qualified'))
-            ORDER BY source, l.id
-            """, arguments: arguments)
+            """
+        let direction = "CASE WHEN \(claim) IN (\(list(Self.claimsQualified))) THEN 'source says qualified' ELSE 'leadsync qualified' END"
+        let source = "COALESCE(NULLIF(l.source, ''), '(no source)')"
+        // Counts by one aggregate; only the listed examples are fetched row by row.
         var counts: [String: [String: Int]] = [:]
-        for row in rows { counts[row["source"], default: [:]][row["direction"], default: 0] += 1 }
+        var total = 0
+        for row in try Row.fetchAll(db, sql: "SELECT \(source) AS source, \(direction) AS direction, COUNT(*) AS n \(from) GROUP BY 1, 2",
+                                    arguments: arguments) {
+            counts[row["source"], default: [:]][row["direction"]] = row["n"]
+            total += row["n"] as Int
+        }
         let summary = counts.keys.sorted().map { source -> [Report.Cell] in
             [.text(source), .count(counts[source]!["source says qualified"] ?? 0), .count(counts[source]!["leadsync qualified"] ?? 0)]
         }
-        let details = rows.prefix(scope.detailRows).map { row -> [Report.Cell] in
+        let details = try Row.fetchAll(db, sql: """
+            SELECT \(source) AS source, l.id, l.marketing_status, l.status, l.status_reason, l.score, l.score_lines \(from)
+            ORDER BY source, l.id LIMIT \(scope.detailRows)
+            """, arguments: arguments).map { row -> [Report.Cell] in
             let lines = (row["score_lines"] as String?).map { CompactJSONLines.describe($0) } ?? ""
             return [.text(row["source"]), .count(Int(row["id"] as Int64)), .text(row["marketing_status"]), .text(row["status"]),
                     .text((row["status_reason"] as String?) ?? "score \(row["score"] as Int)"), .text(lines)]
         }
         return .init(id: "disagreements", title: "Qualification disagreements",
-                     notes: rows.isEmpty ? ["Marketing's statuses and leadsync's qualification agree."]
-                                         : ["The source's own status (MQL, SQL, grade…) against leadsync's rules, and the rules that decided."],
-                     figures: [.init(id: "disagreements", label: "disagreements", value: .count(rows.count))],
+                     notes: total == 0 ? ["Marketing's statuses and leadsync's qualification agree."]
+                                       : ["The source's own status (MQL, SQL, grade…) against leadsync's rules, and the rules that decided."],
+                     figures: [.init(id: "disagreements", label: "disagreements", value: .count(total))],
                      tables: [.init(id: "by_source", title: "By source", columns: ["source", "source says qualified, leadsync did not", "leadsync qualified, source did not"], rows: summary),
-                              .init(id: "leads", title: rows.count > details.count ? "First \(details.count) of \(rows.count)" : "Leads",
-                                    columns: ["source", "lead", "source status", "leadsync status", "why", "rules that fired"], rows: Array(details))])
+                              .init(id: "leads", title: total > details.count ? "First \(details.count) of \(total)" : "Leads",
+                                    columns: ["source", "lead", "source status", "leadsync status", "why", "rules that fired"], rows: details)])
     }
 
     private func notActedOn() throws -> Report.Section {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT l.id, COALESCE(l.sales_owner, l.owner, '(unassigned)') AS owner, l.handed_off_at FROM leads l
-            WHERE l.handed_off_at IS NOT NULL AND l.handed_off_at >= :since AND l.handed_off_at < :until
+        let filter = """
+            FROM leads l WHERE l.handed_off_at IS NOT NULL AND l.handed_off_at >= :since AND l.handed_off_at < :until
               AND l.accepted_at IS NULL AND l.rejected_at IS NULL\(leadConnectorFilter)
-            """, arguments: arguments)
+            """
+        let waitingCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(filter)", arguments: arguments) ?? 0
+        // Only leads handed off at least the SLA ago in plain hours can be past it in business hours.
+        var overdueArguments = arguments
+        overdueArguments += ["latest": StoreTime.format(scope.now.addingTimeInterval(-scope.slaBusinessHours * 3600))]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT COALESCE(l.sales_owner, l.owner, '(unassigned)') AS owner, l.handed_off_at \(filter) AND l.handed_off_at <= :latest
+            """, arguments: overdueArguments)
         var byOwner: [String: (count: Int, oldest: Double)] = [:]
         var overdue = 0
-        for row in rows {
+        while let row = try rows.next() {
             guard let handed = StoreTime.parse(row["handed_off_at"]) else { continue }
             let waited = scope.businessHours.between(handed, scope.now)
             guard waited > scope.slaBusinessHours else { continue }
@@ -160,7 +174,7 @@ public struct HandoffReportQuery {
                      notes: ["Qualified leads sales has neither accepted nor rejected after \(Report.Cell.fixed(scope.slaBusinessHours, 0)) business hours "
                              + "(\(scope.businessHours.opens):00–\(scope.businessHours.closes):00, Monday to Friday, \(scope.businessHours.timeZone.identifier))."],
                      figures: [.init(id: "overdue", label: "overdue leads", value: .count(overdue)),
-                               .init(id: "waiting", label: "handed off, no answer yet", value: .count(rows.count))],
+                               .init(id: "waiting", label: "handed off, no answer yet", value: .count(waitingCount))],
                      tables: [.init(id: "by_owner", title: "By owner", columns: ["owner", "overdue leads", "oldest wait (business hours)"], rows: table)])
     }
 
@@ -186,32 +200,48 @@ public struct HandoffReportQuery {
     }
 
     private func lostInHandoff() throws -> Report.Section {
-        let logged = try Row.fetchAll(db, sql: """
-            SELECT r.lead_id, r.connector, r.record_ref, CASE WHEN l.id IS NULL THEN 'qualified in the log, missing from the pipeline'
-                                                          ELSE 'qualified in the log, never handed off' END AS problem
-            FROM reconciliation r LEFT JOIN leads l ON l.id = r.lead_id
-            WHERE r.status = 'qualified' AND r.lead_id IS NOT NULL AND (l.id IS NULL OR l.handed_off_at IS NULL) AND \(runFilter)
-            GROUP BY r.lead_id ORDER BY r.lead_id
-            """, arguments: arguments)
-        let orphans = try Row.fetchAll(db, sql: """
-            SELECT l.id FROM leads l WHERE l.first_seen_at >= :since AND l.first_seen_at < :until
-              AND NOT EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id) ORDER BY l.id
-            """, arguments: arguments)
-        let unmatched = try Row.fetchAll(db, sql: """
-            SELECT r.connector, r.record_ref, r.external_id, r.reason FROM reconciliation r WHERE r.action = 'unmatched' AND \(runFilter) ORDER BY r.id
-            """, arguments: arguments)
-        var rows: [[Report.Cell]] = logged.map { [.text($0["problem"]), .text(String($0["lead_id"] as Int64)), .text("\($0["connector"] as String) \($0["record_ref"] as String)")] }
-        rows += orphans.map { [.text("in the pipeline with no marketing record"), .text(String($0["id"] as Int64)), .text("")] }
-        rows += unmatched.map { [.text("sales holds a lead marketing never handed off"), .text(($0["external_id"] as String?) ?? ""),
-                                 .text("\($0["connector"] as String) \($0["record_ref"] as String)")] }
-        let total = rows.count
-        return .init(id: "lost", title: "Lost in handoff", critical: !logged.isEmpty,
-                     notes: total == 0 ? ["Every lead the log qualified is in the pipeline, handed off, and every pipeline lead has its marketing record."] : [],
-                     figures: [.init(id: "missing_or_not_handed_off", label: "qualified in the log but not handed off", value: .count(logged.count)),
-                               .init(id: "without_provenance", label: "pipeline leads with no marketing record", value: .count(orphans.count)),
-                               .init(id: "unmatched_sales_records", label: "sales records naming no known lead", value: .count(unmatched.count))],
-                     tables: [.init(id: "discrepancies", title: total > scope.detailRows ? "First \(scope.detailRows) of \(total)" : "Discrepancies",
-                                    columns: ["problem", "lead", "record"], rows: Array(rows.prefix(scope.detailRows)))])
+        let limit = scope.detailRows
+        // The log qualified them, yet the lead is gone (and no reviewer merged it away) or was never handed off.
+        let missing = """
+            FROM reconciliation r WHERE r.status = 'qualified' AND r.lead_id IS NOT NULL AND \(runFilter)
+              AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = r.lead_id)
+              AND NOT EXISTS (SELECT 1 FROM lead_redirects d WHERE d.from_id = r.lead_id)
+            """
+        let notHandedOff = """
+            FROM leads l WHERE l.handed_off_at IS NULL
+              AND EXISTS (SELECT 1 FROM reconciliation r WHERE r.lead_id = l.id AND r.status = 'qualified' AND \(runFilter))
+            """
+        let orphans = """
+            FROM leads l WHERE l.first_seen_at >= :since AND l.first_seen_at < :until
+              AND NOT EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id)
+            """
+        let unmatched = "FROM reconciliation r WHERE r.action = 'unmatched' AND \(runFilter)"
+        func count(_ from: String, _ what: String = "COUNT(*)") throws -> Int { try Int.fetchOne(db, sql: "SELECT \(what) \(from)", arguments: arguments) ?? 0 }
+        let counts = (missing: try count(missing, "COUNT(DISTINCT r.lead_id)"), notHandedOff: try count(notHandedOff),
+                      orphans: try count(orphans), unmatched: try count(unmatched))
+        var rows: [[Report.Cell]] = []
+        for row in try Row.fetchAll(db, sql: "SELECT r.lead_id, MIN(r.connector || ' ' || r.record_ref) AS record \(missing) GROUP BY r.lead_id ORDER BY r.lead_id LIMIT \(limit)",
+                                    arguments: arguments) {
+            rows.append([.text("qualified in the log, missing from the pipeline"), .text(String(row["lead_id"] as Int64)), .text(row["record"])])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT l.id \(notHandedOff) ORDER BY l.id LIMIT \(limit)", arguments: arguments) {
+            rows.append([.text("qualified in the log, never handed off"), .text(String(row["id"] as Int64)), .text("")])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT l.id \(orphans) ORDER BY l.id LIMIT \(limit)", arguments: arguments) {
+            rows.append([.text("in the pipeline with no marketing record"), .text(String(row["id"] as Int64)), .text("")])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT r.connector, r.record_ref, r.external_id \(unmatched) ORDER BY r.id LIMIT \(limit)", arguments: arguments) {
+            rows.append([.text("sales holds a lead marketing never handed off"), .text((row["external_id"] as String?) ?? ""),
+                         .text("\(row["connector"] as String) \(row["record_ref"] as String)")])
+        }
+        let total = counts.missing + counts.notHandedOff + counts.orphans + counts.unmatched
+        return .init(id: "lost", title: "Lost in handoff", critical: counts.missing + counts.notHandedOff > 0,
+                     notes: total == 0 ? ["Every lead the log qualified is in the pipeline, handed off, and every pipeline lead has its marketing record."]
+                                       : ["Up to \(limit) examples of each kind are listed."],
+                     figures: [.init(id: "missing_or_not_handed_off", label: "qualified in the log but not handed off", value: .count(counts.missing + counts.notHandedOff)),
+                               .init(id: "without_provenance", label: "pipeline leads with no marketing record", value: .count(counts.orphans)),
+                               .init(id: "unmatched_sales_records", label: "sales records naming no known lead", value: .count(counts.unmatched))],
+                     tables: [.init(id: "discrepancies", title: "Discrepancies", columns: ["problem", "lead", "record"], rows: rows)])
     }
 
     private func fieldDrift() throws -> Report.Section {
