@@ -177,9 +177,13 @@ enum Schema {
             INSERT INTO reconciliation_v3 SELECT * FROM reconciliation;
             DROP TABLE reconciliation;
             ALTER TABLE reconciliation_v3 RENAME TO reconciliation;
-            CREATE INDEX reconciliation_run ON reconciliation(run_id, connector);
+            -- With the action, the per-run balance is counted from the index alone.
+            CREATE INDEX reconciliation_run ON reconciliation(run_id, connector, action);
             CREATE INDEX reconciliation_file ON reconciliation(connector, file_checksum) WHERE file_checksum IS NOT NULL;
             CREATE INDEX reconciliation_lead ON reconciliation(lead_id);
+            -- What the handoff report looks for among millions of ordinary entries.
+            CREATE INDEX reconciliation_qualified ON reconciliation(lead_id, run_id) WHERE status = 'qualified';
+            CREATE INDEX reconciliation_exceptions ON reconciliation(action, run_id) WHERE action IN ('rejected', 'suppressed', 'unmatched');
             CREATE INDEX runs_started ON runs(started_at);
 
             ALTER TABLE leads ADD COLUMN segment TEXT;           -- the rules' segment (company-size band…)

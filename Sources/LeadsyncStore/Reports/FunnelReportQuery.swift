@@ -24,7 +24,7 @@ public struct FunnelReportQuery {
         }
     }
     private var filter: String {
-        "l.first_seen_at >= :since AND l.first_seen_at < :until"
+        "1" + scope.period("l.first_seen_at")
             + (scope.connector == nil ? "" : " AND EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id AND p.connector = :connector)")
     }
     private var arguments: StatementArguments {

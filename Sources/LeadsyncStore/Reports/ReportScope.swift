@@ -28,6 +28,12 @@ public struct ReportScope: Sendable {
         self.now = end.map { min($0, now) } ?? now
     }
 
+    /// `AND column >= :since AND column < :until`, or nothing when the period is unbounded on that side: a
+    /// range over all time would make SQLite walk the column's index row by row instead of scanning the table.
+    public func period(_ column: String) -> String {
+        (since == "0000" ? "" : " AND \(column) >= :since") + (until == "9999" ? "" : " AND \(column) < :until")
+    }
+
     /// The scope as the report prints it.
     public var described: [String: String] {
         var scope = ["since": since == "0000" ? "the beginning" : since, "until": until == "9999" ? "now" : until]
