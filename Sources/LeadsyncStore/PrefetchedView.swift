@@ -12,6 +12,11 @@ public final class PrefetchedView: PipelineView {
     private var phoneNames: [String: Int64?] = [:]
     private var suppressed: [String: Bool] = [:]
     private var leads: [Int64: Lead] = [:]
+    /// Accounts by key (nil: none), prefetched for the batch's account keys, then memoised.
+    private var accountsByKey: [String: Account?] = [:]
+    /// The domain account a company key resolves to (nil: none), memoised: the fuzzy lookup reads up to 50
+    /// rows, and a batch names the same companies again and again.
+    private var accountsByCompany: [String: Account?] = [:]
     /// Blocked records per blocking key of the batch's records that no exact key can place (empty for a
     /// key whose block is too large to be useful).
     private var blocks: [Int64: [MatchMember]] = [:]
@@ -19,8 +24,9 @@ public final class PrefetchedView: PipelineView {
     init(tx: StoreTransaction, records: [IncomingRecord], blocks fetchBlocks: Bool) throws {
         self.tx = tx
         var identityKeys: [String: [String]] = [:]
-        var emailKeys = Set<String>(), phoneKeys = Set<String>(), suppressionKeys = Set<String>()
+        var emailKeys = Set<String>(), phoneKeys = Set<String>(), suppressionKeys = Set<String>(), accountKeys = Set<String>()
         for case .normalised(let record) in records {
+            if let key = record.account.accountKey { accountKeys.insert(key) }
             identityKeys[record.ref.connector, default: []].append(record.identity)
             if let email = record.fields[.email] { emailKeys.insert(email) }
             for field in [CanonicalField.phone, .mobile] {
@@ -60,6 +66,13 @@ public final class PrefetchedView: PipelineView {
             for (key, id) in best { phoneNames[key] = .some(id) }
         }
         self.phonesPrefetched = phoneKeys
+        for chunk in Self.chunks(Array(accountKeys)) {
+            for key in chunk { accountsByKey[key] = .some(nil) }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE key IN (\(Self.marks(chunk.count)))", arguments: StatementArguments(chunk)) {
+                let account = AccountRow.decode(row)
+                accountsByKey[account.key] = .some(account)
+            }
+        }
         for chunk in Self.chunks(Array(suppressionKeys)) {
             for key in chunk { suppressed[key] = false }
             for key in try String.fetchAll(db, sql: "SELECT key FROM suppressions WHERE key IN (\(Self.marks(chunk.count)))", arguments: StatementArguments(chunk)) {
@@ -120,8 +133,18 @@ public final class PrefetchedView: PipelineView {
         if let lead = leads[id] { return lead }
         return try tx.lead(id: id)
     }
-    public func account(key: String) throws -> Account? { try tx.account(key: key) }
-    public func account(companyKey: String) throws -> Account? { try tx.account(companyKey: companyKey) }
+    public func account(key: String) throws -> Account? {
+        if let known = accountsByKey[key] { return known }
+        let account = try tx.account(key: key)
+        accountsByKey[key] = .some(account)
+        return account
+    }
+    public func account(companyKey: String) throws -> Account? {
+        if let known = accountsByCompany[companyKey] { return known }
+        let account = try tx.account(companyKey: companyKey)
+        accountsByCompany[companyKey] = .some(account)
+        return account
+    }
     public func isSuppressed(key: String) throws -> Bool {
         if let known = suppressed[key] { return known }
         return try tx.isSuppressed(key: key)
