@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -36,7 +37,8 @@ let package = Package(
         // Sources: CSV and XML parsing, the drop-directory protocol, HTTP feeds (libcurl).
         .target(name: "LeadsyncConnectors", dependencies: ["LeadsyncCore", "CLibXML2", "CCurl"]),
         // The pipeline store (SQLite through GRDB).
-        .target(name: "LeadsyncStore", dependencies: ["LeadsyncCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "LeadsyncStore", dependencies: ["LeadsyncCore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                      .product(name: "Crypto", package: "swift-crypto")]),
         // Report rendering: Markdown, JSON, CSV and a self-contained HTML page with inline SVG charts.
         .target(name: "LeadsyncReports", dependencies: ["LeadsyncCore"]),
         // Configuration loading and one-shot runs.

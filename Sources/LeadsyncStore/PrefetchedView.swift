@@ -73,10 +73,14 @@ public final class PrefetchedView: PipelineView {
                 accountsByKey[account.key] = .some(account)
             }
         }
-        for chunk in Self.chunks(Array(suppressionKeys)) {
-            for key in chunk { suppressed[key] = false }
+        // Each key as given (opt-outs) and as an erasure's salted hash.
+        var plainOfHash: [String: String] = [:]
+        let salt = try tx.suppressionSalt()
+        for key in suppressionKeys { plainOfHash[StoreTransaction.suppressionHash(key, salt: salt)] = key }
+        for chunk in Self.chunks(Array(suppressionKeys) + Array(plainOfHash.keys)) {
+            for key in chunk where plainOfHash[key] == nil { suppressed[key] = false }
             for key in try String.fetchAll(db, sql: "SELECT key FROM suppressions WHERE key IN (\(Self.marks(chunk.count)))", arguments: StatementArguments(chunk)) {
-                suppressed[key] = true
+                suppressed[plainOfHash[key] ?? key] = true
             }
         }
         // Fuzzy matching's blocks, for every record: one IN query per 500 keys instead of ~9 queries a record.

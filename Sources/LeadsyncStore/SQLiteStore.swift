@@ -28,6 +28,9 @@ public final class SQLiteStore: @unchecked Sendable {
             // A 64 MiB page cache keeps the matching indexes (email, phone, identity) hot: with SQLite's
             // 2 MiB default, random index inserts turn into disk reads past ~100k leads.
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
+            // Deleted and overwritten values are zeroed on disk, not left in free space: an erased or
+            // corrected person's data must not survive in the file (privacy by design).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             if !readOnly {
@@ -93,6 +96,12 @@ public final class SQLiteStore: @unchecked Sendable {
         } catch {
             return "the store \(path) cannot be read: \(error)"
         }
+    }
+
+    /// Moves the WAL's pages into the database file and empties the WAL: after an erasure, no copy of the
+    /// deleted rows stays in the log file.
+    public func checkpoint() throws {
+        try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {

@@ -217,6 +217,11 @@ enum Schema {
                 into_id INTEGER NOT NULL,
                 at TEXT NOT NULL
             );
+            CREATE TABLE erased_leads (            -- leads erased at the person's request: their log entries name them still
+                lead_id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL
+            );
+            CREATE TABLE store_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE sales_edits (             -- a value sales typed: marketing never overwrites it
                 lead_id INTEGER NOT NULL,
                 field TEXT NOT NULL,
@@ -227,6 +232,11 @@ enum Schema {
                 PRIMARY KEY (lead_id, field)
             );
             """)
+            // The salt of erased people's suppression hashes: without it the hashes cannot be checked against
+            // guessed addresses by someone holding only a copy of the suppressions.
+            var generator = SystemRandomNumberGenerator()
+            let salt = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
+            try db.execute(sql: "INSERT INTO store_secrets (name, value) VALUES ('suppression_salt', ?)", arguments: [salt])
         }
         return migrator
     }

@@ -47,8 +47,9 @@ public struct StoreTransaction: PipelineView {
             .first { $0.companyKey.map { CompanyNormaliser.keysMatch($0, companyKey) } ?? false }
     }
 
+    /// On the list as given (an opt-out), or as the salted hash an erasure leaves.
     public func isSuppressed(key: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key = ?"), arguments: [key]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key IN (?, ?)"), arguments: [key, try suppressionHash(key)]) ?? false
     }
 
     public func routingCursor(team: String) throws -> Int {

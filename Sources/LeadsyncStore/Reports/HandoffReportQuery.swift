@@ -226,6 +226,7 @@ public struct HandoffReportQuery {
             WHERE r.status = 'qualified' AND r.lead_id IS NOT NULL AND \(runPeriod)
               AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = r.lead_id)
               AND NOT EXISTS (SELECT 1 FROM lead_redirects d WHERE d.from_id = r.lead_id)
+              AND NOT EXISTS (SELECT 1 FROM erased_leads e WHERE e.lead_id = r.lead_id)
             """
         let notHandedOff = """
             FROM leads l WHERE l.handed_off_at IS NULL

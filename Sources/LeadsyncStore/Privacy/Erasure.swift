@@ -1,0 +1,148 @@
+import Crypto
+import Foundation
+import GRDB
+import LeadsyncCore
+
+/// Who a privacy request is about: a lead id, an email address or a phone number, as the person gave it.
+public enum DataSubject: Sendable, CustomStringConvertible {
+    case leadID(Int64)
+    case email(String)
+    case phone(String)
+
+    /// Reads the argument of `forget` / `export-subject`: digits only is a lead id, an @ an email, else a phone.
+    public static func parse(_ text: String, region: String, phones: PhoneNormaliser) -> DataSubject? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let id = Int64(trimmed), id > 0, trimmed.count < 7 { return .leadID(id) }
+        if trimmed.contains("@") { return (try? EmailNormaliser.normalise(trimmed).get()).map(DataSubject.email) }
+        return (try? phones.normalise(trimmed, region: region).get()).map(DataSubject.phone)
+    }
+
+    public var description: String {
+        switch self {
+        case .leadID(let id): return "lead \(id)"
+        case .email: return "email address"
+        case .phone: return "phone number"
+        }
+    }
+}
+
+/// What an erasure removed, for the operator's confirmation (counts only: no personal data is printed).
+public struct ErasureSummary: Sendable, Equatable {
+    public var leads = 0
+    public var sourceRecords = 0
+    public var logEntriesScrubbed = 0
+    public var suppressionHashes = 0
+}
+
+/// GDPR erasure: the person leaves the leads, provenance, matching blocks, merge history, review queue,
+/// sales feedback and handoffs; the reconciliation log keeps its lines (the balance must hold) with the
+/// person's identifiers removed; a salted hash of each of their addresses and numbers stays in the
+/// suppressions, so no source can bring them back (their records come back `suppressed`).
+extension StoreTransaction {
+    /// The leads holding this person: by id, or by the address or number on the lead or on any source
+    /// record folded into it.
+    public func leads(of subject: DataSubject) throws -> [Int64] {
+        switch subject {
+        case .leadID(let id):
+            return try Int64.fetchAll(db, sql: "SELECT id FROM leads WHERE id = ?", arguments: [id])
+        case .email(let email):
+            // The lead may show another of the person's addresses (a newer record's): the source records'
+            // own values are searched too. A full scan, but a privacy request is rare and must be complete.
+            return try Int64.fetchAll(db, sql: """
+                SELECT id FROM leads WHERE email = ?1 UNION SELECT lead_id FROM lead_provenance WHERE identity = ?2
+                UNION SELECT lead_id FROM lead_provenance WHERE instr(record_values, ?3) > 0 ORDER BY 1
+                """, arguments: [email, "email:" + email, String(CompactJSON.encode(["email": email]).dropFirst().dropLast())])
+        case .phone(let phone):
+            let key = PhoneNormaliser.matchKey(phone)
+            return try Int64.fetchAll(db, sql: """
+                SELECT id FROM leads WHERE phone_key = ?1 OR mobile_key = ?1 UNION SELECT lead_id FROM lead_provenance WHERE identity = ?2
+                UNION SELECT lead_id FROM lead_provenance WHERE instr(record_values, ?3) > 0 OR instr(record_values, ?4) > 0 ORDER BY 1
+                """, arguments: [key, "phone:" + phone, String(CompactJSON.encode(["phone": phone]).dropFirst().dropLast()),
+                                 String(CompactJSON.encode(["mobile": phone]).dropFirst().dropLast())])
+        }
+    }
+
+    /// The salted hash an erased person's suppression key is stored as.
+    public func suppressionHash(_ key: String) throws -> String {
+        Self.suppressionHash(key, salt: try suppressionSalt())
+    }
+
+    func suppressionSalt() throws -> String {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_secrets WHERE name = 'suppression_salt'")) ?? ""
+    }
+
+    static func suppressionHash(_ key: String, salt: String) -> String {
+        let digest = SHA256.hash(data: Data((salt + "\u{1}" + key).utf8))
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest { out.append(hex[Int(byte >> 4)]); out.append(hex[Int(byte & 15)]) }
+        return "erased:" + String(decoding: out, as: UTF8.self)
+    }
+
+    /// Every suppression key of these leads: their own addresses and numbers, and those of every source
+    /// record folded into them.
+    func suppressionKeys(ofLeads ids: [Int64]) throws -> Set<String> {
+        var keys = Set<String>()
+        for id in ids {
+            if let lead = try lead(id: id) { keys.formUnion(Suppression.keys(for: lead.fields)) }
+            for row in try Row.fetchAll(db, sql: "SELECT identity, record_values FROM lead_provenance WHERE lead_id = ?", arguments: [id]) {
+                let identity: String = row["identity"]
+                if identity.hasPrefix("email:") || identity.hasPrefix("phone:") { keys.insert(identity) }
+                if let json = row["record_values"] as String? {
+                    var fields = LeadFields()
+                    for (name, value) in CompactJSON.decodeObject(json) { if let field = CanonicalField(rawValue: name) { fields[field] = value } }
+                    keys.formUnion(Suppression.keys(for: fields))
+                }
+            }
+        }
+        return keys
+    }
+
+    /// Erases the person behind these leads (see the type's comment). Deleted rows are overwritten on disk
+    /// (the store runs with `secure_delete`); the caller checkpoints the WAL afterwards so no copy stays there.
+    public func forget(leadIDs ids: [Int64], now: String) throws -> ErasureSummary {
+        var summary = ErasureSummary()
+        guard !ids.isEmpty else { return summary }
+        let keys = try suppressionKeys(ofLeads: ids)
+        // Leads a reviewer merged into these ones: their log entries are the person's too.
+        let merged = try Int64.fetchAll(db, sql: "SELECT from_id FROM lead_redirects WHERE into_id IN (\(PrefetchedView.marks(ids.count)))",
+                                        arguments: StatementArguments(ids))
+        let all = ids + merged
+        let marks = PrefetchedView.marks(all.count), leadArgs = StatementArguments(all)
+        let identities = try String.fetchAll(db, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id IN (\(marks))", arguments: leadArgs)
+
+        for key in keys {
+            try db.execute(sql: "DELETE FROM suppressions WHERE key = ?", arguments: [key])
+            try db.execute(sql: "INSERT OR IGNORE INTO suppressions (key, reason, record_ref, created_at) VALUES (?, 'erased at the person''s request', NULL, ?)",
+                           arguments: [try suppressionHash(key), now])
+            summary.suppressionHashes += 1
+        }
+        // A re-dropped file holding the person is read again (its log can no longer be replayed), so their
+        // records meet the suppression.
+        try db.execute(sql: """
+            DELETE FROM synced_contents WHERE EXISTS (SELECT 1 FROM reconciliation r WHERE r.lead_id IN (\(marks))
+                AND r.connector = synced_contents.connector AND r.file_checksum = synced_contents.checksum)
+            """, arguments: leadArgs)
+        try db.execute(sql: "UPDATE reconciliation SET external_id = NULL, reason = 'erased at the person''s request' WHERE lead_id IN (\(marks))", arguments: leadArgs)
+        summary.logEntriesScrubbed = db.changesCount
+        try db.execute(sql: "DELETE FROM match_blocks WHERE provenance_id IN (SELECT id FROM lead_provenance WHERE lead_id IN (\(marks)))", arguments: leadArgs)
+        try db.execute(sql: "DELETE FROM lead_provenance WHERE lead_id IN (\(marks))", arguments: leadArgs)
+        summary.sourceRecords = db.changesCount
+        for identity in identities {
+            try db.execute(sql: "DELETE FROM match_decisions WHERE a = ?1 OR b = ?1", arguments: [identity])
+        }
+        for table in ["merges", "sales_stages", "sales_edits", "handoffs"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE lead_id IN (\(marks))", arguments: leadArgs)
+        }
+        try db.execute(sql: "DELETE FROM review_queue WHERE record_lead_id IN (\(marks)) OR candidate_lead_id IN (\(marks))",
+                       arguments: StatementArguments(all + all))
+        try db.execute(sql: "DELETE FROM lead_redirects WHERE into_id IN (\(marks))", arguments: leadArgs)
+        try db.execute(sql: "DELETE FROM leads WHERE id IN (\(marks))", arguments: leadArgs)
+        summary.leads = db.changesCount
+        for id in all {
+            try db.execute(sql: "INSERT OR REPLACE INTO erased_leads (lead_id, at) VALUES (?, ?)", arguments: [id, now])
+        }
+        return summary
+    }
+}
