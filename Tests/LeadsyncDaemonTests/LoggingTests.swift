@@ -1,4 +1,5 @@
 import Foundation
+import LeadsyncCore
 import LeadsyncDaemon
 import Logging
 import Testing

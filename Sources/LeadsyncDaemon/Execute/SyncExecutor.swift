@@ -1,5 +1,6 @@
 import Foundation
 import LeadsyncConnectors
+import LeadsyncCore
 import LeadsyncEngine
 import LeadsyncStore
 import Logging

@@ -1,4 +1,5 @@
 import Foundation
+import LeadsyncCore
 import Logging
 
 /// swift-log handler for the daemon. Under journald (`$JOURNAL_STREAM` set) each event is one line with a

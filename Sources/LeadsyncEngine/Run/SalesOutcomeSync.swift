@@ -35,7 +35,7 @@ extension SyncRunner {
         let columns = SalesOutcomeColumns(header: csv.header, overrides: connector.salesColumns)
         guard columns.canIdentify, columns.carriesOutcome else {
             return try quarantine("a sales-outcomes file needs a column naming the lead (lead_id, email or external_id) and a stage or edited "
-                                  + "value (stage, job_title, phone, employees); found columns: \(csv.header.prefix(20).joined(separator: ", ")). "
+                                  + "value (stage, job_title, phone, employees); found columns: \(PersonalDataMask.mask(csv.header.prefix(20).joined(separator: ", "))). "
                                   + "Name other headers under 'columns:' in \(connector.file)")
         }
         let settings = configuration.main.normaliser

@@ -265,8 +265,10 @@ public final class SyncRunner {
                 return try quarantine("\(error)")
             }
             let mapping = mappingSpec.bind(header: csv.header)
+            // A headerless export's first row is a person: the columns it names are masked like any text that
+            // leaves the process.
             guard mapping.canIdentify else {
-                return try quarantine("the header has none of the columns mapping '\(connector.mapping)' reads email, phone or mobile from; found columns: \(csv.header.prefix(20).joined(separator: ", "))")
+                return try quarantine("the header has none of the columns mapping '\(connector.mapping)' reads email, phone or mobile from; found columns: \(PersonalDataMask.mask(csv.header.prefix(20).joined(separator: ", ")))")
             }
             records = RecordBatches.csv(csv.reader, mapping: mapping, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
         }
