@@ -60,7 +60,7 @@ public enum Daemon {
         let watcher = DropWatcher(state: state, executor: executor, metrics: metrics, readiness: readiness, logger: logger)
         let feeds = FeedScheduler(state: state, executor: executor, logger: logger)
 
-        var services: [any Service] = [storeService, watcher, feeds, executor]
+        var services: [any Service] = [storeService, watcher, feeds, executor, RetentionService(state: state, store: store, logger: logger)]
         if let host = daemon.listenHost {
             services.append(HTTPEndpoint.make(host: host, port: daemon.listenPort, metrics: metrics, logger: logger,
                                               listening: { readiness.done(.http) }, readiness: {

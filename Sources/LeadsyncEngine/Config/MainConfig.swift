@@ -69,8 +69,10 @@ public struct MainConfig: Sendable {
     /// Per-field survivorship rules; fields not named keep the newest value.
     public var survivorship: [CanonicalField: SurvivorshipRule]
     public var reports = ReportSettings()
+    public var retention = RetentionSettings()
 
-    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship", "reports"]
+    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship",
+                       "reports", "retention"]
     static let defaultsKeys = ["phone_region", "timezone", "free_mail_domains"]
 
     /// `--config`, else `$LEADSYNC_CONFIG`, else `./leadsync.yaml`, else `/etc/leadsync/leadsync.yaml`.
@@ -137,7 +139,8 @@ public struct MainConfig: Sendable {
             rulesFile: resolve(try root.string("rules") ?? "rules/qualification.yaml"),
             normaliser: settings, batchSize: batchSize, settleSeconds: settle,
             daemon: try root.child("daemon").map(DaemonSettings.load) ?? DaemonSettings(), survivorship: survivorship,
-            reports: try root.child("reports").map(ReportSettings.load) ?? ReportSettings())
+            reports: try root.child("reports").map(ReportSettings.load) ?? ReportSettings(),
+            retention: try root.child("retention").map(RetentionSettings.load) ?? RetentionSettings())
     }
 }
 
@@ -169,6 +172,35 @@ public struct ReportSettings: Sendable {
             settings.healthyCoverage = coverage
         }
         return settings
+    }
+}
+
+/// `retention:` in leadsync.yaml: how long personal data that no longer serves the handoff is kept. Each
+/// is a number of days, or unset to keep forever; `leadsync run` applies them daily, `leadsync purge` on demand.
+public struct RetentionSettings: Sendable, Equatable {
+    /// Nurture leads never handed off and not updated for this long are deleted (not suppressed: a new form
+    /// fill brings the person back).
+    public var nurtureLeadDays: Int?
+    /// Rejected records' log entries lose their external id after this long (the line itself stays: the
+    /// balance must hold).
+    public var rejectedRecordDays: Int?
+    /// Files archived in a connector's done/ folder are deleted after this long.
+    public var archivedFileDays: Int?
+    /// Quarantined files in failed/ (and their .error notes) are deleted after this long.
+    public var quarantinedFileDays: Int?
+
+    public var isEmpty: Bool { self == RetentionSettings() }
+    static let keys = ["nurture_leads_days", "rejected_records_days", "archived_files_days", "quarantined_files_days"]
+
+    static func load(_ node: ConfigNode) throws -> RetentionSettings {
+        try node.onlyKeys(keys)
+        func days(_ key: String) throws -> Int? {
+            guard let value = try node.int(key) else { return nil }
+            guard value >= 1 else { throw node.child(key)!.error("must be 1 or more days; leave it out to keep forever") }
+            return value
+        }
+        return RetentionSettings(nurtureLeadDays: try days("nurture_leads_days"), rejectedRecordDays: try days("rejected_records_days"),
+                                 archivedFileDays: try days("archived_files_days"), quarantinedFileDays: try days("quarantined_files_days"))
     }
 }
 

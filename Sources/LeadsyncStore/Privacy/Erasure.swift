@@ -102,9 +102,15 @@ extension StoreTransaction {
     /// Erases the person behind these leads (see the type's comment). Deleted rows are overwritten on disk
     /// (the store runs with `secure_delete`); the caller checkpoints the WAL afterwards so no copy stays there.
     public func forget(leadIDs ids: [Int64], now: String) throws -> ErasureSummary {
+        try erase(leadIDs: ids, suppress: true, reason: "erased at the person's request", now: now)
+    }
+
+    /// Deletes the leads and everything about them, scrubbing their log lines with `reason`; with `suppress`,
+    /// leaves the salted hashes that keep the person out.
+    func erase(leadIDs ids: [Int64], suppress: Bool, reason: String, now: String) throws -> ErasureSummary {
         var summary = ErasureSummary()
         guard !ids.isEmpty else { return summary }
-        let keys = try suppressionKeys(ofLeads: ids)
+        let keys = suppress ? try suppressionKeys(ofLeads: ids) : []
         // Leads a reviewer merged into these ones: their log entries are the person's too.
         let merged = try Int64.fetchAll(db, sql: "SELECT from_id FROM lead_redirects WHERE into_id IN (\(PrefetchedView.marks(ids.count)))",
                                         arguments: StatementArguments(ids))
@@ -124,7 +130,8 @@ extension StoreTransaction {
             DELETE FROM synced_contents WHERE EXISTS (SELECT 1 FROM reconciliation r WHERE r.lead_id IN (\(marks))
                 AND r.connector = synced_contents.connector AND r.file_checksum = synced_contents.checksum)
             """, arguments: leadArgs)
-        try db.execute(sql: "UPDATE reconciliation SET external_id = NULL, reason = 'erased at the person''s request' WHERE lead_id IN (\(marks))", arguments: leadArgs)
+        try db.execute(sql: "UPDATE reconciliation SET external_id = NULL, reason = ? WHERE lead_id IN (\(marks))",
+                       arguments: StatementArguments([reason]) + leadArgs)
         summary.logEntriesScrubbed = db.changesCount
         try db.execute(sql: "DELETE FROM match_blocks WHERE provenance_id IN (SELECT id FROM lead_provenance WHERE lead_id IN (\(marks)))", arguments: leadArgs)
         try db.execute(sql: "DELETE FROM lead_provenance WHERE lead_id IN (\(marks))", arguments: leadArgs)
@@ -144,5 +151,32 @@ extension StoreTransaction {
             try db.execute(sql: "INSERT OR REPLACE INTO erased_leads (lead_id, at) VALUES (?, ?)", arguments: [id, now])
         }
         return summary
+    }
+}
+
+/// Retention: personal data that no longer serves the handoff goes after a configured time.
+extension StoreTransaction {
+    /// Nurture leads never handed off and not updated since `before` (ISO 8601).
+    public func staleNurtureLeads(updatedBefore before: String) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT id FROM leads WHERE status = 'nurture' AND handed_off_at IS NULL AND updated_at < ? ORDER BY id",
+                           arguments: [before])
+    }
+
+    /// Deletes those leads and their records, without suppressing the people: a new form fill brings them back.
+    public func purgeLeads(_ ids: [Int64], now: String) throws -> ErasureSummary {
+        var total = ErasureSummary()
+        for chunk in PrefetchedView.chunks(ids) {
+            let part = try erase(leadIDs: Array(chunk), suppress: false, reason: "purged by retention (nurture lead)", now: now)
+            total.leads += part.leads; total.sourceRecords += part.sourceRecords; total.logEntriesScrubbed += part.logEntriesScrubbed
+        }
+        return total
+    }
+
+    /// Rejected records logged by runs started before `before` lose their external id; returns how many.
+    public func scrubRejectedEntries(runsBefore before: String, dryRun: Bool) throws -> Int {
+        let filter = "action = 'rejected' AND external_id IS NOT NULL AND run_id IN (SELECT id FROM runs WHERE started_at < ?)"
+        if dryRun { return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reconciliation WHERE \(filter)", arguments: [before]) ?? 0 }
+        try db.execute(sql: "UPDATE reconciliation SET external_id = NULL WHERE \(filter)", arguments: [before])
+        return db.changesCount
     }
 }
