@@ -5,8 +5,9 @@ SWIFT ?= swift
 APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd chromium
 BENCH_LEADS ?= 1000000
 BENCH_REPORT_LEADS ?= 1000000
+FUZZ_SECONDS ?= 60
 
-.PHONY: deps build demo test bench bench-matching install clean
+.PHONY: deps build demo test bench bench-matching install clean fuzz
 
 # `make install`: where packagers expect things. PREFIX=/usr for a package, DESTDIR for staging.
 PREFIX ?= /usr/local
@@ -42,6 +43,11 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Each parser of outside input under libFuzzer + the address sanitizer for FUZZ_SECONDS (default 60) per target.
+fuzz: deps
+	$(SWIFT) build --product leadsync-fuzz --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Tests/Fuzz/run.sh
 
 # Throughput and memory against the `sqlite3 .import` floor; BENCH_LEADS=100000 for a quick run.
 bench: deps

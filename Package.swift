@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "leadsync", targets: ["LeadsyncCLI"]),
         .executable(name: "leadsync-bench", targets: ["LeadsyncBench"]),
+        .executable(name: "leadsync-fuzz", targets: ["LeadsyncFuzzDriver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -57,12 +58,15 @@ let package = Package(
             "LeadsyncEngine", "LeadsyncStore", "LeadsyncCore", "LeadsyncDaemon", "LeadsyncReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Fuzz targets for every parser of outside input (`make fuzz`), and their libFuzzer driver.
+        .target(name: "LeadsyncFuzz", dependencies: ["LeadsyncCore", "LeadsyncConnectors", "LeadsyncEngine"]),
+        .executableTarget(name: "LeadsyncFuzzDriver", dependencies: ["LeadsyncFuzz"]),
         // Synthetic lead generator shared by tests and benchmarks.
         .target(name: "LeadsyncTesting", dependencies: ["LeadsyncCore", "LeadsyncConnectors", "LeadsyncEngine", "LeadsyncStore"]),
         .executableTarget(name: "LeadsyncBench", dependencies: ["LeadsyncTesting", "LeadsyncEngine"]),
 
         .testTarget(name: "LeadsyncCoreTests", dependencies: ["LeadsyncCore", "LeadsyncTesting"]),
-        .testTarget(name: "LeadsyncConnectorsTests", dependencies: ["LeadsyncConnectors", "LeadsyncCore", "LeadsyncTesting"]),
+        .testTarget(name: "LeadsyncConnectorsTests", dependencies: ["LeadsyncConnectors", "LeadsyncCore", "LeadsyncTesting", "LeadsyncFuzz"]),
         .testTarget(name: "LeadsyncDaemonTests", dependencies: ["LeadsyncDaemon", "LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LeadsyncEngineTests", dependencies: ["LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting", "LeadsyncReports",

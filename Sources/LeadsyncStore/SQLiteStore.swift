@@ -36,6 +36,11 @@ public final class SQLiteStore: @unchecked Sendable {
             if !readOnly {
                 let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                // The store holds personal data: created 0640 whatever the umask (SQLite opens an empty file as
+                // a new database, and gives its -wal and -shm files the database file's mode).
+                if !FileManager.default.fileExists(atPath: path) {
+                    FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
+                }
             }
             writer = readOnly ? try DatabaseQueue(path: path, configuration: configuration)
                               : try DatabasePool(path: path, configuration: configuration)

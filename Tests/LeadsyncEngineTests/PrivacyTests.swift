@@ -19,6 +19,17 @@ import Testing
         try DatabaseQueue(path: ws.storePath).read { try Int.fetchOne($0, sql: sql) ?? 0 }
     }
 
+    @Test func theStoreAndItsWALAreNotWorldReadable() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"])
+        umask(0o022)  // a permissive umask, as on many servers
+        try ws.drop("crm", "a.csv", Self.crm)
+        #expect(try ws.sync().balanced)
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: ws.storePath + suffix) {
+            let mode = try FileManager.default.attributesOfItem(atPath: ws.storePath + suffix)[.posixPermissions] as? Int
+            #expect(mode == 0o640, "store\(suffix) is \(String(mode ?? 0, radix: 8))")
+        }
+    }
+
     @Test func forgetErasesThePersonEverywhereAndKeepsThemOut() throws {
         let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"])
         try ws.drop("crm", "a.csv", Self.crm)

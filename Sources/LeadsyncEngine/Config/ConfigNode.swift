@@ -12,6 +12,11 @@ struct ConfigNode {
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
             throw ConfigError(file: file, "cannot read the file (\(error.localizedDescription)); check the path and permissions")
         }
+        return try load(text: text, file: file)
+    }
+
+    /// Parses YAML text; `file` names it in errors.
+    static func load(text: String, file: String) throws -> ConfigNode {
         do {
             guard let node = try Yams.compose(yaml: text) else { throw ConfigError(file: file, "the file is empty") }
             return ConfigNode(node: node, file: file, path: "")

@@ -5,8 +5,10 @@ import LeadsyncCore
 enum MappingLoader {
     static let fieldKeys = ["column", "constant", "map", "date_format", "split_name", "default", "join"]
 
-    static func load(file: String) throws -> Mapping {
-        let root = try ConfigNode.load(file: file)
+    static func load(file: String) throws -> Mapping { try load(root: try ConfigNode.load(file: file)) }
+    static func load(text: String, file: String) throws -> Mapping { try load(root: try ConfigNode.load(text: text, file: file)) }
+
+    private static func load(root: ConfigNode) throws -> Mapping {
         try root.onlyKeys(["name", "description", "fields", "record_path", "error_path"])
         let name = try root.requiredString("name")
         guard let fields = root.child("fields"), fields.node.mapping != nil else {
@@ -51,8 +53,10 @@ enum MappingLoader {
 
 /// Reads the qualification rules YAML into a `RuleSet`.
 enum RulesLoader {
-    static func load(file: String) throws -> RuleSet {
-        let root = try ConfigNode.load(file: file)
+    static func load(file: String) throws -> RuleSet { try load(root: try ConfigNode.load(file: file)) }
+    static func load(text: String, file: String) throws -> RuleSet { try load(root: try ConfigNode.load(text: text, file: file)) }
+
+    private static func load(root: ConfigNode) throws -> RuleSet {
         try root.onlyKeys(["thresholds", "scoring", "disqualify", "routing", "segments"])
         var rules = RuleSet()
         if let thresholds = root.child("thresholds") {
