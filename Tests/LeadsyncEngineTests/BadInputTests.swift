@@ -37,6 +37,22 @@ import Testing
         #expect(log[0].action == "rejected" && log[0].reason?.contains("NUL byte in column 2") == true, "\(log)")
     }
 
+    @Test func limitsRejectLongFieldsWideRowsAndHugeFiles() throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], mainExtras: "limits:\n  max_file_mb: 1\n  max_field_bytes: 100\n  max_columns: 4\n")
+        let long = String(repeating: "x", count: 5000)
+        try ws.drop("crm", "a.csv", "email,first_name\nann@acme.fr,\(long)\nbob@acme.fr,Bob,1,2,3,4,5,6\ncid@acme.fr,Cid\n")
+        try ws.drop("crm", "huge.csv", "email,first_name\n" + String(repeating: "zed@acme.fr,Zed\n", count: 80_000))
+        let report = try ws.sync()
+        #expect(report.balanced && report.connectors["crm"]?.created == 1, "\(report.text())")
+        let log = try entries(ws)
+        #expect(log.map(\.action) == ["rejected", "rejected", "created"])
+        #expect(log[0].reason == "column 2 is longer than 100 bytes (limits.max_field_bytes)")
+        #expect(log[1].reason == "more than 4 columns (limits.max_columns)")
+        let failed = try #require(report.failedFiles.first)
+        #expect(failed.file == "huge.csv" && failed.reason.contains("over limits.max_file_mb (1 MiB)"), "\(failed.reason)")
+        #expect(try ws.files("crm", in: "failed").contains("huge.csv"))
+    }
+
     /// A store the process may not write (here: owned by root, mode 0444, the sync run as nobody) fails with
     /// exit 3 and a message naming the file, and nothing is claimed or lost: the drop stays for the next run.
     @Test func aReadOnlyStoreFailsCleanlyWithExitThree() throws {

@@ -23,6 +23,9 @@ public struct CSVReader<Source: ByteSource> {
     private var exhausted = false
     private var line = 1
     private let chunkSize: Int
+    /// A field or a row past these limits makes the row a defect; memory stays bounded whatever the input
+    /// (an unterminated quote would otherwise gather the rest of the file into one field).
+    public var limits = CSVLimits()
 
     /// - Parameters:
     ///   - source: UTF-8 or Windows-1252 bytes (wrap UTF-16 in `UTF16ToUTF8Source` first), past any BOM.
@@ -53,6 +56,11 @@ public struct CSVReader<Source: ByteSource> {
         var defect: String?
 
         func finishField(_ bytes: inout [UInt8]) {
+            guard fields.count < limits.maxColumns else {
+                if defect == nil { defect = "more than \(limits.maxColumns) columns (limits.max_columns)" }
+                bytes.removeAll(keepingCapacity: true)
+                return
+            }
             if let text = decode(bytes) {
                 fields.append(text)
             } else {
@@ -60,6 +68,10 @@ public struct CSVReader<Source: ByteSource> {
                 if defect == nil { defect = "invalid \(encoding.rawValue) bytes in column \(fields.count)" }
             }
             bytes.removeAll(keepingCapacity: true)
+        }
+
+        func tooLong(_ column: Int) {
+            if defect == nil { defect = "column \(column) is longer than \(limits.maxFieldBytes) bytes (limits.max_field_bytes)" }
         }
 
         while true {
@@ -91,7 +103,7 @@ public struct CSVReader<Source: ByteSource> {
                     state = .quoted
                 } else {
                     sawAnything = true
-                    field.append(byte)
+                    if field.count < limits.maxFieldBytes { field.append(byte) } else { tooLong(fields.count + 1) }
                     state = .unquoted
                 }
             case .quoted:
@@ -99,11 +111,11 @@ public struct CSVReader<Source: ByteSource> {
                     state = .quoteInQuoted
                 } else {
                     if byte == 0x0A { line += 1 } else if byte == 0x0D { if try peek() != 0x0A { line += 1 } }
-                    field.append(byte)
+                    if field.count < limits.maxFieldBytes { field.append(byte) } else { tooLong(fields.count + 1) }
                 }
             case .quoteInQuoted:
                 if byte == 0x22 {
-                    field.append(0x22)
+                    if field.count < limits.maxFieldBytes { field.append(0x22) } else { tooLong(fields.count + 1) }
                     state = .quoted
                 } else if byte == delimiter {
                     finishField(&field)
@@ -114,7 +126,7 @@ public struct CSVReader<Source: ByteSource> {
                     finishField(&field)
                     return CSVRow(fields: fields, line: startLine, defect: defect)
                 } else {
-                    field.append(byte)
+                    if field.count < limits.maxFieldBytes { field.append(byte) } else { tooLong(fields.count + 1) }
                     state = .unquoted
                 }
             }
@@ -153,4 +165,11 @@ public func detectDelimiter(_ prefix: [UInt8]) -> UInt8 {
     }
     let best = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }!
     return best.value == 0 ? 0x2C : best.key
+}
+
+/// Bounds on one CSV row (`limits:` in leadsync.yaml).
+public struct CSVLimits: Sendable, Equatable {
+    public var maxFieldBytes: Int
+    public var maxColumns: Int
+    public init(maxFieldBytes: Int = 65_536, maxColumns: Int = 1_000) { self.maxFieldBytes = maxFieldBytes; self.maxColumns = maxColumns }
 }

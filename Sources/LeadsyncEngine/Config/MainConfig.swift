@@ -70,9 +70,10 @@ public struct MainConfig: Sendable {
     public var survivorship: [CanonicalField: SurvivorshipRule]
     public var reports = ReportSettings()
     public var retention = RetentionSettings()
+    public var limits = InputLimits()
 
     static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship",
-                       "reports", "retention"]
+                       "reports", "retention", "limits"]
     static let defaultsKeys = ["phone_region", "timezone", "free_mail_domains"]
 
     /// `--config`, else `$LEADSYNC_CONFIG`, else `./leadsync.yaml`, else `/etc/leadsync/leadsync.yaml`.
@@ -140,7 +141,8 @@ public struct MainConfig: Sendable {
             normaliser: settings, batchSize: batchSize, settleSeconds: settle,
             daemon: try root.child("daemon").map(DaemonSettings.load) ?? DaemonSettings(), survivorship: survivorship,
             reports: try root.child("reports").map(ReportSettings.load) ?? ReportSettings(),
-            retention: try root.child("retention").map(RetentionSettings.load) ?? RetentionSettings())
+            retention: try root.child("retention").map(RetentionSettings.load) ?? RetentionSettings(),
+            limits: try root.child("limits").map(InputLimits.load) ?? InputLimits())
     }
 }
 
@@ -172,6 +174,28 @@ public struct ReportSettings: Sendable {
             settings.healthyCoverage = coverage
         }
         return settings
+    }
+}
+
+/// `limits:` in leadsync.yaml: bounds on one input, so a huge or hostile file is refused clearly instead of
+/// taking the run's time or memory.
+public struct InputLimits: Sendable {
+    /// A dropped file larger than this is quarantined before it is read.
+    public var maxFileBytes: Int = 4 << 30
+    public var csv = CSVLimits()
+
+    static func load(_ node: ConfigNode) throws -> InputLimits {
+        try node.onlyKeys(["max_file_mb", "max_field_bytes", "max_columns"])
+        var limits = InputLimits()
+        func positive(_ key: String) throws -> Int? {
+            guard let value = try node.int(key) else { return nil }
+            guard value >= 1 else { throw node.child(key)!.error("must be 1 or more") }
+            return value
+        }
+        if let mb = try positive("max_file_mb") { limits.maxFileBytes = mb << 20 }
+        if let bytes = try positive("max_field_bytes") { limits.csv.maxFieldBytes = bytes }
+        if let columns = try positive("max_columns") { limits.csv.maxColumns = columns }
+        return limits
     }
 }
 

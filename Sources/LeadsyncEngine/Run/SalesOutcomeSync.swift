@@ -43,6 +43,7 @@ extension SyncRunner {
         let phones = PhoneNormaliser()
         let fileTime = ISO8601DateFormatter().string(from: file.modified)
         var reader = csv.reader
+        reader.limits = configuration.main.limits.csv
         var seen = 0
         /// A row to apply, or a row already refused.
         enum Row { case outcome(SalesOutcome), refused(ReconciliationEntry) }

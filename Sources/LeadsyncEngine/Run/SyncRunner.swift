@@ -180,6 +180,12 @@ public final class SyncRunner {
             for (file, checksum) in work {
                 let document = Document(url: file.url, name: file.name, modified: file.modified, itemRefs: false, checked: false,
                                         complete: { _ = try drop.complete(file) }, fail: { try drop.fail(file, reason: $0).path })
+                let maxBytes = configuration.main.limits.maxFileBytes
+                guard file.size <= maxBytes else {
+                    try setAside(document, reason: "the file is \(file.size >> 20) MiB, over limits.max_file_mb (\(maxBytes >> 20) MiB); split it, or raise the limit",
+                                 checksum: checksum, connector: connector, runID: runID, now: now, options: options, report: &report, commit: commit)
+                    continue
+                }
                 if connector.isSalesOutcomes {
                     try syncSalesOutcomes(document, checksum: checksum, connector: connector, runID: runID, now: now,
                                           options: options, summary: &summary, report: &report, commit: commit)
@@ -270,7 +276,9 @@ public final class SyncRunner {
             guard mapping.canIdentify else {
                 return try quarantine("the header has none of the columns mapping '\(connector.mapping)' reads email, phone or mobile from; found columns: \(PersonalDataMask.mask(csv.header.prefix(20).joined(separator: ", ")))")
             }
-            records = RecordBatches.csv(csv.reader, mapping: mapping, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
+            var reader = csv.reader
+            reader.limits = configuration.main.limits.csv
+            records = RecordBatches.csv(reader, mapping: mapping, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
         }
         let batches = BackgroundBatches(records)
         defer { batches.cancel() }
