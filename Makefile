@@ -7,7 +7,7 @@ BENCH_LEADS ?= 1000000
 BENCH_REPORT_LEADS ?= 1000000
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps build demo test bench bench-matching install clean fuzz
+.PHONY: deps build demo test bench bench-matching install clean fuzz check-sanitizers
 
 # `make install`: where packagers expect things. PREFIX=/usr for a package, DESTDIR for staging.
 PREFIX ?= /usr/local
@@ -48,6 +48,14 @@ test: deps
 fuzz: deps
 	$(SWIFT) build --product leadsync-fuzz --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Tests/Fuzz/run.sh
+
+# The whole test suite under the address sanitizer, then under the thread sanitizer, each in its own build
+# directory (the tests start the sanitized `leadsync` binary built next to them). Too long for CI: run by hand.
+check-sanitizers: deps
+	$(SWIFT) build --build-tests --build-path .build-asan -Xswiftc -sanitize=address
+	$(SWIFT) test --skip-build --build-path .build-asan
+	$(SWIFT) build --build-tests --build-path .build-tsan -Xswiftc -sanitize=thread
+	$(SWIFT) test --skip-build --build-path .build-tsan
 
 # Throughput and memory against the `sqlite3 .import` floor; BENCH_LEADS=100000 for a quick run.
 bench: deps
