@@ -49,21 +49,7 @@ public struct BusinessHours: Sendable {
 public enum StoreTime {
     /// The store's form of an instant: "2026-11-27T09:15:00Z".
     public static func format(_ date: Date) -> String {
-        var seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        seconds -= days * 86_400
-        // Civil from days (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))Z"
+        DateNormaliser.iso(Int(date.timeIntervalSince1970.rounded(.down)))
     }
 
     public static func parse(_ text: String) -> Date? {
@@ -80,13 +66,7 @@ public enum StoreTime {
         guard let y = num(0, 4), let m = num(5, 2), let d = num(8, 2), (1...12).contains(m), (1...31).contains(d) else { return nil }
         var seconds = 0
         if b.count >= 19, let hh = num(11, 2), let mm = num(14, 2), let ss = num(17, 2) { seconds = hh * 3600 + mm * 60 + ss }
-        // Days from civil (Howard Hinnant's algorithm).
-        let yy = m <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
+        let days = DateNormaliser.daysFromCivil(y, m, d)
         return Date(timeIntervalSince1970: Double(days * 86_400 + seconds))
     }
 }
