@@ -77,7 +77,7 @@ import Testing
         return ws
     }
 
-    func scope(until: String = "2026-11-10T09:00:00Z") -> ReportScope {
+    func scope(until: String? = "2026-11-10T09:00:00Z") -> ReportScope {
         ReportScope(since: nil, until: until, connector: nil, slaBusinessHours: 24,
                     businessHours: BusinessHours(timeZone: TimeZone(identifier: "Europe/Paris")!))
     }
@@ -182,9 +182,29 @@ import Testing
         let bySegment = try ws.store().read { try $0.funnelReport(scope: scope(), by: .segment, target: nil, healthyCoverage: 3, generatedAt: "test") }
         #expect(bySegment.section("funnel")?.table("groups")?.column("segment") == [.text("large"), .text("small"), .text("all")])
         #expect(bySegment.section("funnel")?.table("groups")?.column("leads") == [.count(4), .count(1), .count(5)])
+        let byOwner = try ws.store().read { try $0.funnelReport(scope: scope(), by: .owner, target: nil, healthyCoverage: 3, generatedAt: "test") }
+        // The CRM's owner where sales reported one (a, c: ana; b: bob), else routing's (e: ana); d was never routed.
+        #expect(byOwner.section("funnel")?.table("groups")?.rows.map { [$0[0].description, $0[1].description] }
+                    == [["(unassigned)", "1"], ["ana@example.com", "3"], ["bob@example.com", "1"], ["all", "5"]])
         let byMonth = try ws.store().read { try $0.funnelReport(scope: scope(), by: .month, target: nil, healthyCoverage: 3, generatedAt: "test") }
         #expect(byMonth.section("funnel")?.table("groups")?.column("month").first == .text("2026-11"))
         #expect(byMonth.section("trend")?.table("weeks")?.rows.map { $0.map(\.description) } == [["2026-W44", "5", "4"]])
+    }
+
+    /// The duplicates section: an automatic merge (same email from two tools) and a pending review.
+    @Test func duplicatesSectionCountsMergesAndPendingReviews() throws {
+        let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"])
+        try ws.drop("crm", "a.csv", "email,first_name,last_name,company,postal_code,created_at\nann@kestrel.fr,Ann,Girard,Kestrel,44000,2026-10-01\n"
+                    + "camille.girard@kestrel.fr,Camille,Girard,Kestrel,44000,2026-10-01\n")
+        #expect(try ws.sync().balanced)
+        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,created_at\nANN@kestrel.fr,Ann,Girard,44000,2026-10-02\n"
+                    + "c.girrard@kestrel.fr,Camille,Girrard,44000,2026-10-02\n")
+        let second = try ws.sync()
+        #expect(second.connectors["web"]?.merged == 1 && second.connectors["web"]?.created == 1, "\(second.text())")
+        let report = try ws.store().read { try $0.handoffReport(scope: scope(until: nil), generatedAt: "test") }
+        let duplicates = try #require(report.section("duplicates"))
+        #expect(duplicates.figure("automatic_merges") == .count(1) && duplicates.figure("pending_reviews") == .count(1))
+        #expect(duplicates.table("by_kind")?.rows == [[.text("email"), .count(1)]])
     }
 
     @Test func formatsSayTheSameThingSafely() throws {
