@@ -25,6 +25,10 @@ public final class DateNormaliser {
     public func normalise(_ raw: String, format: String?) -> String? {
         let text = TextFolding.trim(raw)
         guard !text.isEmpty else { return nil }
+        // Foundation's DateFormatter on Linux traps on some text (found by fuzzing: a combining mark after a
+        // digit, "0\u{654}…"). A date has one scalar per character, no control characters, and is short.
+        guard text.utf8.count <= 64, text.unicodeScalars.count == text.count,
+              !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return nil }
         if format == nil, let fast = fastNumeric(text) { return fast }
         // Unix epoch seconds or milliseconds, as some tools export them.
         if text.allSatisfy(\.isNumber), let number = Double(text), text.count >= 9 {
