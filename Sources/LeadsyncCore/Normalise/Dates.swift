@@ -89,6 +89,7 @@ public final class DateNormaliser {
             utc = local
         } else if offsetSign != 0 {
             let parts = Array(digits[offsetStart...])
+            guard !parts.isEmpty else { return nil }  // a sign with no offset after it ("…-20-"), found by fuzzing
             let (h, m) = parts.count == 1 ? (parts[0] / 100, parts[0] % 100) : (parts[0], parts.count > 1 ? parts[1] : 0)
             guard h < 24, m < 60 else { return nil }
             utc = local - offsetSign * (h * 3600 + m * 60)
