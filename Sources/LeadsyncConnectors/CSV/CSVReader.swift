@@ -61,6 +61,10 @@ public struct CSVReader<Source: ByteSource> {
                 bytes.removeAll(keepingCapacity: true)
                 return
             }
+            // SQLite and most tools cut text at a NUL: the value would silently lose its end.
+            if defect == nil, bytes.contains(0) {
+                defect = "NUL byte in column \(fields.count + 1) (binary data, or a UTF-16 file read as 8-bit text?)"
+            }
             if let text = decode(bytes) {
                 fields.append(text)
             } else {

@@ -25,15 +25,15 @@ public final class DateNormaliser {
     public func normalise(_ raw: String, format: String?) -> String? {
         let text = TextFolding.trim(raw)
         guard !text.isEmpty else { return nil }
-        // Foundation's DateFormatter on Linux traps on some text (found by fuzzing: a combining mark after a
-        // digit, "0\u{654}…"). A date has one scalar per character, no control characters, and is short.
-        guard text.utf8.count <= 64, text.unicodeScalars.count == text.count,
-              !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return nil }
         if format == nil, let fast = fastNumeric(text) { return fast }
         // Unix epoch seconds or milliseconds, as some tools export them.
         if text.allSatisfy(\.isNumber), let number = Double(text), text.count >= 9 {
             return output.string(from: Date(timeIntervalSince1970: text.count >= 12 ? number / 1000 : number))
         }
+        // Checked here, past the fast paths (most dates): Foundation's DateFormatter on Linux traps on some text (found by fuzzing: a combining mark after a
+        // digit, "0\u{654}…"). A date has one scalar per character, no control characters, and is short.
+        guard text.utf8.count <= 64, text.unicodeScalars.count == text.count,
+              !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return nil }
         for pattern in format.map({ [$0] }) ?? Self.commonFormats {
             if let date = formatter(pattern).date(from: text) { return output.string(from: date) }
         }

@@ -54,10 +54,6 @@ final class RecordBatches: @unchecked Sendable {
             guard let row = try reader.next() else { return nil }
             return {
                 if let defect = row.defect { return shaper.reject(line: row.line, defect) }
-                // SQLite and most tools cut text at a NUL: the value would silently lose its end.
-                if let column = row.fields.firstIndex(where: { $0.utf8.contains(0) }) {
-                    return shaper.reject(line: row.line, "NUL byte in column \(column + 1) (binary data, or a UTF-16 file read as 8-bit text?)")
-                }
                 guard row.fields.count == mapping.columnCount else {
                     return shaper.reject(line: row.line, "expected \(mapping.columnCount) columns as in the header, found \(row.fields.count)")
                 }

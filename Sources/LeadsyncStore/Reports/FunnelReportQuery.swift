@@ -24,14 +24,9 @@ public struct FunnelReportQuery {
         }
     }
     private var filter: String {
-        "1" + scope.period("l.first_seen_at")
-            + (scope.connector == nil ? "" : " AND EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id AND p.connector = :connector)")
+        "1" + scope.period("l.first_seen_at") + scope.leadsOfConnector
     }
-    private var arguments: StatementArguments {
-        var values: [String: (any DatabaseValueConvertible)?] = ["since": scope.since, "until": scope.until]
-        if let connector = scope.connector { values["connector"] = connector }
-        return StatementArguments(values)
-    }
+    private var arguments: StatementArguments { scope.arguments }
 
     struct Counts {
         var leads = 0, qualified = 0, handedOff = 0, accepted = 0, opportunities = 0, won = 0, lost = 0

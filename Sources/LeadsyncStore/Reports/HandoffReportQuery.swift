@@ -41,14 +41,8 @@ public struct HandoffReportQuery {
         "ru.started_at >= :since AND ru.started_at < :until" + (scope.connector == nil ? "" : " AND r.connector = :connector")
     }
     /// Leads of one connector (any of its records folded in), when the report is for one connector.
-    private var leadConnectorFilter: String {
-        scope.connector == nil ? "" : " AND EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id AND p.connector = :connector)"
-    }
-    private var arguments: StatementArguments {
-        var values: [String: (any DatabaseValueConvertible)?] = ["since": scope.since, "until": scope.until]
-        if let connector = scope.connector { values["connector"] = connector }
-        return StatementArguments(values)
-    }
+    private var leadConnectorFilter: String { scope.leadsOfConnector }
+    private var arguments: StatementArguments { scope.arguments }
 
     private func balance() throws -> Report.Section {
         let actions = ReconciliationAction.allCases.map(\.rawValue)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LeadsyncCore
 
 /// What a report covers and how it judges: the period (ISO 8601 UTC, `until` exclusive), one connector or
@@ -32,6 +33,18 @@ public struct ReportScope: Sendable {
     /// range over all time would make SQLite walk the column's index row by row instead of scanning the table.
     public func period(_ column: String) -> String {
         (since == "0000" ? "" : " AND \(column) >= :since") + (until == "9999" ? "" : " AND \(column) < :until")
+    }
+
+    /// `:since`, `:until` and, for one connector, `:connector`.
+    var arguments: StatementArguments {
+        var values: [String: (any DatabaseValueConvertible)?] = ["since": since, "until": until]
+        if let connector { values["connector"] = connector }
+        return StatementArguments(values)
+    }
+
+    /// Leads (`l`) of the one connector (any of its records folded in), when the report is for one connector.
+    var leadsOfConnector: String {
+        connector == nil ? "" : " AND EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id AND p.connector = :connector)"
     }
 
     /// The scope as the report prints it.
