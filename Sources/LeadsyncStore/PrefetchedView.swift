@@ -75,8 +75,11 @@ public final class PrefetchedView: PipelineView {
         }
         // Each key as given (opt-outs) and as an erasure's salted hash.
         var plainOfHash: [String: String] = [:]
-        let salt = try tx.suppressionSalt()
-        for key in suppressionKeys { plainOfHash[StoreTransaction.suppressionHash(key, salt: salt)] = key }
+        // Hashing every key of every batch is only worth it once someone was erased.
+        if try tx.holdsErasures() {
+            let salt = try tx.suppressionSalt()
+            for key in suppressionKeys { plainOfHash[StoreTransaction.suppressionHash(key, salt: salt)] = key }
+        }
         for chunk in Self.chunks(Array(suppressionKeys) + Array(plainOfHash.keys)) {
             for key in chunk where plainOfHash[key] == nil { suppressed[key] = false }
             for key in try String.fetchAll(db, sql: "SELECT key FROM suppressions WHERE key IN (\(Self.marks(chunk.count)))", arguments: StatementArguments(chunk)) {

@@ -49,7 +49,8 @@ public struct StoreTransaction: PipelineView {
 
     /// On the list as given (an opt-out), or as the salted hash an erasure leaves.
     public func isSuppressed(key: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key IN (?, ?)"), arguments: [key, try suppressionHash(key)]) ?? false
+        let hashed = try holdsErasures() ? try suppressionHash(key) : key
+        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key IN (?, ?)"), arguments: [key, hashed]) ?? false
     }
 
     public func routingCursor(team: String) throws -> Int {

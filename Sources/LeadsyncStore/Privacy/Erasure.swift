@@ -67,6 +67,11 @@ extension StoreTransaction {
         Self.suppressionHash(key, salt: try suppressionSalt())
     }
 
+    /// Whether any erasure hash is on the suppression list (one probe of its primary-key index).
+    func holdsErasures() throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key >= 'erased:' AND key < 'erased;' LIMIT 1")) ?? false
+    }
+
     func suppressionSalt() throws -> String {
         try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_secrets WHERE name = 'suppression_salt'")) ?? ""
     }
