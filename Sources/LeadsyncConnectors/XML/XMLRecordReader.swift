@@ -97,7 +97,7 @@ public final class XMLRecordReader {
                 let name = localName()
                 path.append(name)
                 guard path.count <= maxDepth else {
-                    throw XMLDocumentError(message: "elements nested deeper than \(maxDepth) levels", line: Int(xmlTextReaderGetParserLineNumber(reader)))
+                    throw XMLDocumentError(message: "elements nested deeper than \(maxDepth) levels", line: Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader))))
                 }
                 let empty = xmlTextReaderIsEmptyElement(reader) == 1
                 if record == nil, path == recordPath {
@@ -173,8 +173,9 @@ public final class XMLRecordReader {
     /// Reads the whole document without keeping records: a malformed or hostile document is refused before
     /// anything from it is committed. Returns the number of records.
     public static func validate(source: any ByteSource, name: String, recordPath: String, errorPath: String?,
-                                capturePath: String? = nil) throws -> (records: Int, captured: String?) {
-        let reader = try XMLRecordReader(source: source, name: name, recordPath: recordPath, errorPath: errorPath, capturePath: capturePath)
+                                capturePath: String? = nil, maxDepth: Int = 256) throws -> (records: Int, captured: String?) {
+        let reader = try XMLRecordReader(source: source, name: name, recordPath: recordPath, errorPath: errorPath, capturePath: capturePath,
+                                         maxDepth: maxDepth)
         var count = 0
         while try reader.next() != nil { count += 1 }
         return (count, reader.captured)

@@ -183,9 +183,13 @@ public struct InputLimits: Sendable {
     /// A dropped file larger than this is quarantined before it is read.
     public var maxFileBytes: Int = 4 << 30
     public var csv = CSVLimits()
+    /// An XML document (dropped file or feed page) nested deeper than this is refused whole.
+    public var maxXMLDepth = 256
+    /// A run stops taking lead records after this many (nil: no limit); what is left resumes on the next run.
+    public var maxRecordsPerRun: Int?
 
     static func load(_ node: ConfigNode) throws -> InputLimits {
-        try node.onlyKeys(["max_file_mb", "max_field_bytes", "max_columns"])
+        try node.onlyKeys(["max_file_mb", "max_field_bytes", "max_columns", "max_xml_depth", "max_records_per_run"])
         var limits = InputLimits()
         func positive(_ key: String) throws -> Int? {
             guard let value = try node.int(key) else { return nil }
@@ -195,6 +199,8 @@ public struct InputLimits: Sendable {
         if let mb = try positive("max_file_mb") { limits.maxFileBytes = mb << 20 }
         if let bytes = try positive("max_field_bytes") { limits.csv.maxFieldBytes = bytes }
         if let columns = try positive("max_columns") { limits.csv.maxColumns = columns }
+        if let depth = try positive("max_xml_depth") { limits.maxXMLDepth = depth }
+        limits.maxRecordsPerRun = try positive("max_records_per_run")
         return limits
     }
 }

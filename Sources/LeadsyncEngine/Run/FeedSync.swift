@@ -53,7 +53,8 @@ extension SyncRunner {
             let checked: (records: Int, captured: String?)
             do {
                 checked = try XMLRecordReader.validate(source: try FileByteSource(path: body.path), name: pageURL, recordPath: recordPath,
-                                                       errorPath: mapping.errorPath, capturePath: nextLinkPath)
+                                                       errorPath: mapping.errorPath, capturePath: nextLinkPath,
+                                                       maxDepth: configuration.main.limits.maxXMLDepth)
             } catch let error as XMLDocumentError {
                 throw FeedError(message: "\(pageURL): \(error); nothing from this page was imported")
             }
@@ -62,6 +63,9 @@ extension SyncRunner {
                                     fail: { reason in throw FeedError(message: "\(pageURL): \(reason)") })
             try syncDocument(document, checksum: try fileChecksum(path: body.path), connector: connector, runID: runID, now: now,
                              options: options, summary: &summary, report: &report, commit: commit)
+            // The run's record limit: the rest of the feed is read on the next poll (no validators saved, so
+            // that poll is not answered 304).
+            if report.recordLimitReached != nil { return }
             switch feed.pagination {
             case .none: break
             case .nextLink:

@@ -41,10 +41,20 @@ final class RecordBatches: @unchecked Sendable {
     private let batchSize: Int
     private let skip: Int
     private var recordsSeen = 0
+    /// Records this document may still return in this run (`limits.max_records_per_run`).
+    private var budget = Int.max
+    /// Set once the budget ran out with records left in the document: they resume on the next run.
+    private(set) var stoppedAtLimit = false
 
     /// - Parameter skip: records already committed before a crash; read but not returned.
     init(batchSize: Int, skip: Int, read: @escaping Read) {
         self.read = read; self.batchSize = batchSize; self.skip = skip
+    }
+
+    /// Returns no more than `records` records (beyond those skipped); must be set before the first `next()`.
+    func limit(to records: Int) -> RecordBatches {
+        budget = records
+        return self
     }
 
     /// CSV rows: a row with a defect or the wrong number of columns is rejected with its line.
@@ -78,12 +88,22 @@ final class RecordBatches: @unchecked Sendable {
     func next() throws -> RecordBatch? {
         var batch: [IncomingRecord] = []
         batch.reserveCapacity(batchSize)
-        while batch.count < batchSize, let shape = try read() {
+        while batch.count < batchSize, let shape = try readWithinBudget() {
             recordsSeen += 1
             if recordsSeen <= skip { continue }
+            budget -= 1
             batch.append(shape())
         }
         return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen)
+    }
+
+    /// The next item, or nil at the end of the document or of the budget. With the budget spent, one more
+    /// item is read to tell "the document ended exactly here" from "records are left"; it is not counted, so
+    /// the checkpoint stays before it and the next run reads it again.
+    private func readWithinBudget() throws -> (() -> IncomingRecord)? {
+        if budget > 0 || recordsSeen < skip { return try read() }
+        if !stoppedAtLimit, try read() != nil { stoppedAtLimit = true }
+        return nil
     }
 }
 

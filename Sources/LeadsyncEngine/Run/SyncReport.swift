@@ -19,6 +19,11 @@ public struct SyncReport: Sendable, Encodable {
     public var handedOff: [String: Int] = [:]
     /// The run was stopped (daemon shutdown) before it finished: a claimed file resumes on the next start.
     public var interrupted = false
+    /// `limits.max_records_per_run` stopped the run: where (connector/file after record N). The rest resumes
+    /// on the next run.
+    public var recordLimitReached: String?
+    /// Lead records committed so far in this run, counted against `limits.max_records_per_run`.
+    var recordsTaken = 0
     public var balanced: Bool { connectors.values.allSatisfy(\.balanced) }
 
     public struct FailedFile: Sendable, Encodable {
@@ -28,7 +33,7 @@ public struct SyncReport: Sendable, Encodable {
         public var movedTo: String?
     }
 
-    enum CodingKeys: String, CodingKey { case run_id, dry_run, interrupted, connectors, handed_off, balanced, failed_files, connector_errors, replayed_files, not_modified, source_failures }
+    enum CodingKeys: String, CodingKey { case run_id, dry_run, interrupted, record_limit_reached, connectors, handed_off, balanced, failed_files, connector_errors, replayed_files, not_modified, source_failures }
     enum SummaryKeys: String, CodingKey {
         case received, created, updated, unchanged, merged, rejected, suppressed, unmatched, qualified, disqualified, nurture, balanced
     }
@@ -39,6 +44,7 @@ public struct SyncReport: Sendable, Encodable {
         try container.encode(dryRun, forKey: .dry_run)
         try container.encode(balanced, forKey: .balanced)
         try container.encode(interrupted, forKey: .interrupted)
+        try container.encode(recordLimitReached, forKey: .record_limit_reached)
         try container.encode(handedOff, forKey: .handed_off)
         var nested = container.nestedContainer(keyedBy: DynamicKey.self, forKey: .connectors)
         for (name, s) in connectors.sorted(by: { $0.key < $1.key }) {
@@ -79,6 +85,10 @@ public struct SyncReport: Sendable, Encodable {
             lines.append("  status       \(s.qualified) qualified, \(s.nurture) nurture, \(s.disqualified) disqualified")
             lines.append("  balance      " + (s.balanced ? "ok (received = sum of outcomes)"
                                                          : "IMBALANCE: received \(s.received) but accounted for \(s.accountedFor)"))
+        }
+        if let recordLimitReached {
+            lines.append("")
+            lines.append("RECORD LIMIT REACHED (limits.max_records_per_run) at \(recordLimitReached): the rest resumes on the next run")
         }
         for failed in failedFiles {
             lines.append("")

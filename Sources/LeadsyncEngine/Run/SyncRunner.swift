@@ -60,7 +60,7 @@ public final class SyncRunner {
             if options.dryRun {
                 try store.dryRun { tx in
                     try tx.beginRun(id: runID, startedAt: now)
-                    for connector in selected {
+                    for connector in selected where report.recordLimitReached == nil {
                         try runConnector(connector, runID: runID, now: now, options: options, report: &report) { body in try body(tx) }
                     }
                 }
@@ -76,7 +76,7 @@ public final class SyncRunner {
                     options.control?.progressed()
                 }
                 do {
-                    for connector in selected {
+                    for connector in selected where report.recordLimitReached == nil {
                         try runConnector(connector, runID: runID, now: now, options: options, report: &report, commit: commit)
                         if options.control?.stopRequested == true { throw RunInterrupted() }
                     }
@@ -177,7 +177,7 @@ public final class SyncRunner {
                 }
                 work.append((claimed, checksum))
             }
-            for (file, checksum) in work {
+            for (file, checksum) in work where report.recordLimitReached == nil {
                 let document = Document(url: file.url, name: file.name, modified: file.modified, itemRefs: false, checked: false,
                                         complete: { _ = try drop.complete(file) }, fail: { try drop.fail(file, reason: $0).path })
                 let maxBytes = configuration.main.limits.maxFileBytes
@@ -256,12 +256,14 @@ public final class SyncRunner {
                 do {
                     var check = try FileByteSource(path: file.url.path)
                     defer { check.close() }
-                    _ = try XMLRecordReader.validate(source: check, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath)
+                    _ = try XMLRecordReader.validate(source: check, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath,
+                                                     maxDepth: configuration.main.limits.maxXMLDepth)
                 } catch let error as XMLDocumentError {
                     return try quarantine("\(error)")
                 }
             }
-            let reader = try XMLRecordReader(source: source, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath)
+            let reader = try XMLRecordReader(source: source, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath,
+                                             maxDepth: configuration.main.limits.maxXMLDepth)
             records = RecordBatches.xml(reader, mapping: mappingSpec, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
         default:
             let csv: CSVFile
@@ -280,6 +282,9 @@ public final class SyncRunner {
             reader.limits = configuration.main.limits.csv
             records = RecordBatches.csv(reader, mapping: mapping, shaper: shaper, batchSize: configuration.main.batchSize, skip: alreadyDone)
         }
+        if let maxRecords = configuration.main.limits.maxRecordsPerRun {
+            _ = records.limit(to: max(0, maxRecords - report.recordsTaken))
+        }
         let batches = BackgroundBatches(records)
         defer { batches.cancel() }
         let started = Date()
@@ -291,6 +296,7 @@ public final class SyncRunner {
                     let outcome = try processor.process(records, view: try tx.prefetchedView(for: records, blocks: processor.matcher != nil))
                     try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum)
                     summary.add(outcome.summary)
+                    report.recordsTaken += records.count
                     report.handedOff[connector.name, default: 0] += outcome.handoffs.count
                 }
                 try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: recordsSeen,
@@ -305,6 +311,11 @@ public final class SyncRunner {
             try flush(batch.records, recordsSeen: batch.recordsSeen, final: false)
             // Stopping between batches: the file stays claimed with its checkpoint and resumes on the next start.
             if options.control?.stopRequested == true, !options.dryRun { throw RunInterrupted() }
+        }
+        if records.stoppedAtLimit {
+            // Like a stop between batches: the file stays claimed at its checkpoint, and the next run resumes it.
+            report.recordLimitReached = "\(connector.name)/\(file.name) after record \(committed)"
+            return
         }
         if options.dryRun { return }
         // The final checkpoint says "done" before the file moves: a crash in between just moves it next time.
