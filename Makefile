@@ -1,8 +1,9 @@
 # leadsync — the two commands that matter: `make demo` and `make test`.
 SHELL := /bin/bash
 SWIFT ?= swift
-# prometheus brings promtool (the /metrics check); systemd brings systemd-analyze (the unit checks).
-APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd chromium
+# prometheus brings promtool (the /metrics check); systemd brings systemd-analyze (the unit checks);
+# postgresql the server the PostgreSQL store's tests run against (Tests/postgres/server.sh).
+APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd chromium postgresql
 BENCH_LEADS ?= 1000000
 BENCH_REPORT_LEADS ?= 1000000
 FUZZ_SECONDS ?= 60
@@ -40,9 +41,13 @@ demo: build
 	$$($(SWIFT) build --show-bin-path)/leadsync sync --config leadsync.yaml
 	@$$($(SWIFT) build --show-bin-path)/leadsync report handoff --config leadsync.yaml --format html --out var/handoff-report.html
 
+# The PostgreSQL store's tests need a server: LEADSYNC_TEST_POSTGRES_URL if set (.ci/run sets it), else a
+# throwaway one started here and stopped after.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@if [ -n "$$LEADSYNC_TEST_POSTGRES_URL" ]; then $(SWIFT) test --skip-build; else \
+	  eval "$$(Tests/postgres/server.sh start)" && trap 'Tests/postgres/server.sh stop "$$LEADSYNC_TEST_POSTGRES_DIR"' EXIT && \
+	  $(SWIFT) test --skip-build; fi
 
 # Each parser of outside input under libFuzzer + the address sanitizer for FUZZ_SECONDS (default 60) per target.
 fuzz: deps

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets follow the data flow: Core (pure transforms) → Connectors (file I/O) → Store (SQLite) → Engine (runs) → CLI.
+// Targets follow the data flow: Core (pure transforms) → Connectors (file I/O) → Store (SQLite or PostgreSQL) → Engine (runs) → CLI.
 let package = Package(
     name: "leadsync",
     platforms: [.macOS(.v14)],
@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C shims over system libraries.
@@ -37,9 +40,13 @@ let package = Package(
         .target(name: "LeadsyncCore", dependencies: ["CPSL", "CPhoneNumber"]),
         // Sources: CSV and XML parsing, the drop-directory protocol, HTTP feeds (libcurl).
         .target(name: "LeadsyncConnectors", dependencies: ["LeadsyncCore", "CLibXML2", "CCurl"]),
-        // The pipeline store (SQLite through GRDB).
+        // The pipeline store: SQLite through GRDB, or PostgreSQL through postgres-nio, behind one SQL connection type.
         .target(name: "LeadsyncStore", dependencies: ["LeadsyncCore", .product(name: "GRDB", package: "GRDB.swift"),
-                                                      .product(name: "Crypto", package: "swift-crypto")]),
+                                                      .product(name: "Crypto", package: "swift-crypto"),
+                                                      .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                      .product(name: "NIOPosix", package: "swift-nio"),
+                                                      .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                      .product(name: "Logging", package: "swift-log")]),
         // Report rendering: Markdown, JSON, CSV and a self-contained HTML page with inline SVG charts.
         .target(name: "LeadsyncReports", dependencies: ["LeadsyncCore"]),
         // Configuration loading and one-shot runs.

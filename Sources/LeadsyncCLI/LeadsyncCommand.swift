@@ -62,14 +62,11 @@ struct ConfigOption: ParsableArguments {
         try openStore(try load(), readOnly: true).read(body)
     }
 
-    func openStore(_ configuration: Configuration, readOnly: Bool = false) throws -> SQLiteStore {
-        switch configuration.main.store {
-        case .sqlite(let path):
-            if readOnly && !FileManager.default.fileExists(atPath: path) {
-                throw Failure.store("no store at \(path) yet: run `leadsync sync` first")
-            }
-            do { return try SQLiteStore(path: path) } catch let error as StoreError { throw Failure.store(error.message) }
+    func openStore(_ configuration: Configuration, readOnly: Bool = false) throws -> any PipelineStore {
+        if case .sqlite(let path) = configuration.main.store, readOnly, !FileManager.default.fileExists(atPath: path) {
+            throw Failure.store("no store at \(path) yet: run `leadsync sync` first")
         }
+        do { return try configuration.main.store.open() } catch let error as StoreError { throw Failure.store(error.message) }
     }
 }
 

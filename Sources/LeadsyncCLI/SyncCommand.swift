@@ -73,9 +73,12 @@ struct Validate: ParsableCommand {
                         throw Failure.store("the store \(path) does not exist and \(probe) is not writable")
                     }
                 }
+            case .postgres:
+                // Connecting checks the server, the credentials and TLS, and creates the schema if missing.
+                do { _ = try configuration.main.store.open() } catch let error as StoreError { throw Failure.store(error.message) }
             }
             print("ok: \(configuration.main.file)")
-            print("  store       sqlite \(storePath(configuration))")
+            print("  store       \(storeDescription(configuration))")
             print("  connectors  \(configuration.connectors.map { "\($0.name) (\($0.kind), mapping \($0.mapping))" }.joined(separator: ", "))")
             print("  mappings    \(configuration.mappings.keys.sorted().joined(separator: ", "))")
             let daemon = configuration.main.daemon
@@ -84,7 +87,10 @@ struct Validate: ParsableCommand {
         }
     }
 
-    private func storePath(_ configuration: Configuration) -> String {
-        switch configuration.main.store { case .sqlite(let path): return path }
+    private func storeDescription(_ configuration: Configuration) -> String {
+        switch configuration.main.store {
+        case .sqlite(let path): return "sqlite \(path)"
+        case .postgres(let location): return "postgres \(location.settings.redacted), tls \(location.settings.tls.rawValue), pool \(location.settings.pool)"
+        }
     }
 }

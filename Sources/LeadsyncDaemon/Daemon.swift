@@ -34,11 +34,9 @@ public enum Daemon {
             notifier.status("configuration error: \(error)")
             return .configuration
         }
-        let store: SQLiteStore
+        let store: any PipelineStore
         do {
-            switch configuration.main.store {
-            case .sqlite(let path): store = try SQLiteStore(path: path)
-            }
+            store = try configuration.main.store.open()
         } catch {
             logger.critical("store error: \(error)")
             notifier.status("store error: \(error)")
@@ -85,7 +83,7 @@ public enum Daemon {
             logger: logger)
         // A backstop only: the executor itself rolls back after shutdown_grace and returns.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(daemon.graceSeconds + 10)
-        logger.info("starting", metadata: ["config": "\(configFile)", "store": "\(store.path)",
+        logger.info("starting", metadata: ["config": "\(configFile)", "store": "\(store.location)",
                                            "connectors": "\(configuration.connectors.map(\.name).joined(separator: ","))",
                                            "listen": "\(daemon.listenHost.map { "\($0):\(daemon.listenPort)" } ?? "off")"])
         do {

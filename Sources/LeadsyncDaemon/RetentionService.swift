@@ -8,12 +8,12 @@ import ServiceLifecycle
 /// time (a reload changes it). Logs what it removed (counts and file names only).
 final class RetentionService: Service, @unchecked Sendable {
     private let state: DaemonState
-    private let store: SQLiteStore
+    private let store: any PipelineStore
     private let logger: Logger
     private let firstDelay: Duration
     private let period: Duration
 
-    init(state: DaemonState, store: SQLiteStore, logger: Logger, firstDelay: Duration = .seconds(60), period: Duration = .seconds(86_400)) {
+    init(state: DaemonState, store: any PipelineStore, logger: Logger, firstDelay: Duration = .seconds(60), period: Duration = .seconds(86_400)) {
         self.state = state; self.store = store; self.logger = logger; self.firstDelay = firstDelay; self.period = period
     }
 

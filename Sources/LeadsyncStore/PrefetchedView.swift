@@ -1,4 +1,3 @@
-import GRDB
 import LeadsyncCore
 
 /// The pipeline view for one batch, with every key the batch will ask about fetched up front in a few
@@ -38,15 +37,15 @@ public final class PrefetchedView: PipelineView {
         for (connector, keys) in identityKeys {
             for chunk in Self.chunks(Array(Set(keys))) {
                 for key in chunk { identities[connector + "\u{1}" + key] = .some(nil) }
-                let rows = try Row.fetchAll(db, sql: "SELECT identity, lead_id FROM lead_provenance WHERE connector = ? AND identity IN (\(Self.marks(chunk.count)))",
-                                            arguments: StatementArguments([connector] + chunk))
+                let rows = try db.fetchRows(sql: "SELECT identity, lead_id FROM lead_provenance WHERE connector = ? AND identity IN (\(Self.marks(chunk.count)))",
+                                            arguments: SQLArguments([connector] + chunk))
                 for row in rows { identities[connector + "\u{1}" + (row["identity"] as String)] = .some(row["lead_id"] as Int64) }
             }
         }
         for chunk in Self.chunks(Array(emailKeys)) {
             for key in chunk { emails[key] = .some(nil) }
-            for row in try Row.fetchAll(db, sql: "SELECT email, MIN(id) AS id FROM leads WHERE email IN (\(Self.marks(chunk.count))) GROUP BY email",
-                                        arguments: StatementArguments(chunk)) {
+            for row in try db.fetchRows(sql: "SELECT email, MIN(id) AS id FROM leads WHERE email IN (\(Self.marks(chunk.count))) GROUP BY email",
+                                        arguments: SQLArguments(chunk)) {
                 emails[row["email"] as String] = .some(row["id"] as Int64)
             }
         }
@@ -55,8 +54,8 @@ public final class PrefetchedView: PipelineView {
         for column in ["mobile_key", "phone_key"] {
             var best: [String: Int64] = [:]
             for chunk in Self.chunks(Array(phoneKeys)) {
-                for row in try Row.fetchAll(db, sql: "SELECT \(column) AS k, last_name_key AS n, id FROM leads WHERE \(column) IN (\(Self.marks(chunk.count)))",
-                                            arguments: StatementArguments(chunk)) {
+                for row in try db.fetchRows(sql: "SELECT \(column) AS k, last_name_key AS n, id FROM leads WHERE \(column) IN (\(Self.marks(chunk.count)))",
+                                            arguments: SQLArguments(chunk)) {
                     let key = (row["k"] as String) + "|" + ((row["n"] as String?) ?? "")
                     let id: Int64 = row["id"]
                     if let existing = best[key], existing <= id { continue }
@@ -68,7 +67,7 @@ public final class PrefetchedView: PipelineView {
         self.phonesPrefetched = phoneKeys
         for chunk in Self.chunks(Array(accountKeys)) {
             for key in chunk { accountsByKey[key] = .some(nil) }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE key IN (\(Self.marks(chunk.count)))", arguments: StatementArguments(chunk)) {
+            for row in try db.fetchRows(sql: "SELECT * FROM accounts WHERE key IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 let account = AccountRow.decode(row)
                 accountsByKey[account.key] = .some(account)
             }
@@ -82,7 +81,7 @@ public final class PrefetchedView: PipelineView {
         }
         for chunk in Self.chunks(Array(suppressionKeys) + Array(plainOfHash.keys)) {
             for key in chunk where plainOfHash[key] == nil { suppressed[key] = false }
-            for key in try String.fetchAll(db, sql: "SELECT key FROM suppressions WHERE key IN (\(Self.marks(chunk.count)))", arguments: StatementArguments(chunk)) {
+            for key in try db.fetchAll(String.self, sql: "SELECT key FROM suppressions WHERE key IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 suppressed[plainOfHash[key] ?? key] = true
             }
         }
@@ -92,11 +91,11 @@ public final class PrefetchedView: PipelineView {
         let usable = try tx.usableBlockKeys(Array(blockKeys))
         for key in blockKeys { blocks[StoreTransaction.blockHash(key)] = [] }  // full blocks answer "no candidates"
         for chunk in Self.chunks(usable) {
-            var rowsByKey: [Int64: [Row]] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            var rowsByKey: [Int64: [SQLRow]] = [:]
+            for row in try db.fetchRows(sql: """
                 SELECT b.key, p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
                 WHERE b.key IN (\(Self.marks(chunk.count)))
-                """, arguments: StatementArguments(Array(chunk))) {
+                """, arguments: SQLArguments(Array(chunk))) {
                 rowsByKey[row["key"], default: []].append(row)
             }
             for (key, rows) in rowsByKey {
@@ -110,7 +109,7 @@ public final class PrefetchedView: PipelineView {
         for case let id? in emails.values { ids.insert(id) }
         for case let id? in phoneNames.values { ids.insert(id) }
         for chunk in Self.chunks(Array(ids)) {
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM leads WHERE id IN (\(Self.marks(chunk.count)))", arguments: StatementArguments(chunk)) {
+            for row in try db.fetchRows(sql: "SELECT * FROM leads WHERE id IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 let lead = LeadRow.decode(row)
                 leads[lead.id] = lead
             }

@@ -5,14 +5,17 @@ import LeadsyncCore
 /// A store failure, with the database path and what the user can do.
 public struct StoreError: Error, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// PostgreSQL's error code, when the server refused a statement (40001, 40P01: retry the transaction).
+    public var sqlState: String?
+    public init(_ message: String, sqlState: String? = nil) { self.message = message; self.sqlState = sqlState }
     public var description: String { message }
 }
 
 /// The SQLite pipeline store. The only type that owns the database; the `StoreWriter` methods of
 /// `StoreTransaction` are the only code that writes it.
-public final class SQLiteStore: @unchecked Sendable {
+public final class SQLiteStore: PipelineStore, @unchecked Sendable {
     public let path: String
+    public var location: String { path }
     let writer: any DatabaseWriter
     /// Told how long each committed or rolled-back batch transaction took (the daemon's latency metric).
     public var transactionObserver: (@Sendable (Duration) -> Void)?
@@ -67,7 +70,7 @@ public final class SQLiteStore: @unchecked Sendable {
             return try writer.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
-                    result = try body(StoreTransaction(db: db))
+                    result = try body(StoreTransaction(db: SQLiteConnection(db)))
                     return ending
                 }
                 return result!
@@ -110,6 +113,6 @@ public final class SQLiteStore: @unchecked Sendable {
     }
 
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
-        try writer.read { db in try body(StoreReader(db: db)) }
+        try writer.read { db in try body(StoreReader(db: SQLiteConnection(db))) }
     }
 }

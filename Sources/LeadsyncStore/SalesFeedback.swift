@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LeadsyncCore
 
 /// What sales did with the leads: stage changes (kept whole, with their times) and values sales edited.
@@ -7,11 +6,11 @@ extension StoreTransaction {
     /// The lead a sales outcome is about: leadsync's id, else the email, else the source's external id.
     public func resolveLead(_ outcome: SalesOutcome) throws -> Int64? {
         if let id = outcome.leadID {
-            return try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE id = ?"), arguments: [id])
+            return try db.fetchOne(Int64.self, sql: "SELECT id FROM leads WHERE id = ?", arguments: [id])
         }
         if let email = outcome.email, let id = try leadID(email: email) { return id }
         if let external = outcome.externalID {
-            return try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE external_id = ? ORDER BY id LIMIT 1"),
+            return try db.fetchOne(Int64.self, sql: "SELECT id FROM leads WHERE external_id = ? ORDER BY id LIMIT 1",
                                       arguments: [external])
         }
         return nil
@@ -35,7 +34,7 @@ extension StoreTransaction {
         if !outcome.edits.isEmpty {
             changed = try recordEdits(leadID: leadID, edits: outcome.edits, at: outcome.at, ref: outcome.ref.description) || changed
         }
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT account_id, status FROM leads WHERE id = ?"), arguments: [leadID])
+        let row = try db.fetchRow(sql: "SELECT account_id, status FROM leads WHERE id = ?", arguments: [leadID])
         return ReconciliationEntry(ref: outcome.ref, externalID: outcome.externalID, action: changed ? .updated : .unchanged,
                                    leadID: leadID, accountID: row?["account_id"], status: (row?["status"] as String?).flatMap(LeadStatus.init),
                                    reason: outcome.stage.map { "sales: \($0.rawValue)" + (outcome.reason.map { " (\($0))" } ?? "") })
@@ -47,27 +46,26 @@ extension StoreTransaction {
     @discardableResult
     public func recordStage(leadID: Int64, stage: SalesStage, reason: String?, amount: Double?, owner: String?, at: String,
                             source: String, ref: String?, runID: String?, now: String) throws -> Bool {
-        try db.cachedStatement(sql: """
+        let inserted = try db.statement(sql: """
             INSERT INTO sales_stages (lead_id, stage, reason, amount, owner, at, source, record_ref, run_id, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(lead_id, stage, at) DO NOTHING
             """).execute(arguments: [leadID, stage.rawValue, reason, amount, owner, at, source, ref, runID, now])
-        guard db.changesCount > 0 else { return false }
+        guard inserted > 0 else { return false }
         // The latest stage by time wins; an older change arriving late only fills the "first reached" times.
-        try db.cachedStatement(sql: """
+        try db.statement(sql: """
             UPDATE leads SET
-                sales_stage = CASE WHEN sales_stage_at IS NULL OR sales_stage_at <= :at THEN :stage ELSE sales_stage END,
-                sales_reason = CASE WHEN sales_stage_at IS NULL OR sales_stage_at <= :at THEN :reason ELSE sales_reason END,
-                sales_stage_at = CASE WHEN sales_stage_at IS NULL OR sales_stage_at <= :at THEN :at ELSE sales_stage_at END,
-                sales_owner = COALESCE(:owner, sales_owner),
-                amount = COALESCE(:amount, amount),
-                accepted_at = CASE WHEN :accepts AND (accepted_at IS NULL OR accepted_at > :at) THEN :at ELSE accepted_at END,
-                opportunity_at = CASE WHEN :opportunity AND (opportunity_at IS NULL OR opportunity_at > :at) THEN :at ELSE opportunity_at END,
-                won_at = CASE WHEN :stage = 'won' AND (won_at IS NULL OR won_at > :at) THEN :at ELSE won_at END,
-                lost_at = CASE WHEN :stage = 'lost' AND (lost_at IS NULL OR lost_at > :at) THEN :at ELSE lost_at END,
-                rejected_at = CASE WHEN :stage = 'rejected' AND (rejected_at IS NULL OR rejected_at > :at) THEN :at ELSE rejected_at END
-            WHERE id = :id
-            """).execute(arguments: ["at": at, "stage": stage.rawValue, "reason": reason, "owner": owner, "amount": amount,
-                                     "accepts": stage.impliesAcceptance, "opportunity": stage.impliesOpportunity, "id": leadID])
+                sales_stage = CASE WHEN sales_stage_at IS NULL OR sales_stage_at <= ?1 THEN ?2 ELSE sales_stage END,
+                sales_reason = CASE WHEN sales_stage_at IS NULL OR sales_stage_at <= ?1 THEN ?3 ELSE sales_reason END,
+                sales_stage_at = CASE WHEN sales_stage_at IS NULL OR sales_stage_at <= ?1 THEN ?1 ELSE sales_stage_at END,
+                sales_owner = COALESCE(?4, sales_owner),
+                amount = COALESCE(?5, amount),
+                accepted_at = CASE WHEN ?6 = 1 AND (accepted_at IS NULL OR accepted_at > ?1) THEN ?1 ELSE accepted_at END,
+                opportunity_at = CASE WHEN ?7 = 1 AND (opportunity_at IS NULL OR opportunity_at > ?1) THEN ?1 ELSE opportunity_at END,
+                won_at = CASE WHEN ?2 = 'won' AND (won_at IS NULL OR won_at > ?1) THEN ?1 ELSE won_at END,
+                lost_at = CASE WHEN ?2 = 'lost' AND (lost_at IS NULL OR lost_at > ?1) THEN ?1 ELSE lost_at END,
+                rejected_at = CASE WHEN ?2 = 'rejected' AND (rejected_at IS NULL OR rejected_at > ?1) THEN ?1 ELSE rejected_at END
+            WHERE id = ?8
+            """).execute(arguments: [at, stage.rawValue, reason, owner, amount, stage.impliesAcceptance, stage.impliesOpportunity, leadID])
         return true
     }
 
@@ -82,7 +80,7 @@ extension StoreTransaction {
             let previous = lead.fields[field], source = lead.sources[field]
             if previous == value, source.map(Merger.isSalesEdit) == true { continue }
             let marketingValue = source.map(Merger.isSalesEdit) == true ? nil : previous
-            try db.cachedStatement(sql: """
+            try db.statement(sql: """
                 INSERT INTO sales_edits (lead_id, field, value, marketing_value, edited_at, record_ref) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(lead_id, field) DO UPDATE SET value = excluded.value, edited_at = excluded.edited_at,
                     record_ref = excluded.record_ref, marketing_value = COALESCE(excluded.marketing_value, sales_edits.marketing_value)
@@ -98,9 +96,9 @@ extension StoreTransaction {
     /// Writes a lead's fields and derived columns (matching keys, sources) back.
     func saveLead(_ lead: Lead) throws {
         let columns = Schema.leadFieldColumns + LeadRow.derivedColumns
-        var values: [(any DatabaseValueConvertible)?] = LeadRow.encode(lead)
+        var values: [(any SQLValueConvertible)?] = LeadRow.encode(lead)
         values.append(lead.id)
-        try db.cachedStatement(sql: "UPDATE leads SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
-            .execute(arguments: StatementArguments(values))
+        try db.statement(sql: "UPDATE leads SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
+            .execute(arguments: SQLArguments(values))
     }
 }

@@ -1,4 +1,3 @@
-import GRDB
 import LeadsyncCore
 
 /// One row of the reconciliation log as `leadsync log` prints it.
@@ -17,7 +16,7 @@ public struct LogRow: Sendable {
 }
 
 extension LogRow {
-    init(_ row: Row) {
+    init(_ row: SQLRow) {
         self.init(runID: row["run_id"], connector: row["connector"], recordRef: row["record_ref"], externalID: row["external_id"],
                   action: row["action"], leadID: row["lead_id"], accountID: row["account_id"], status: row["status"], reason: row["reason"])
     }
@@ -30,55 +29,58 @@ public struct ProvenanceRow: Sendable {
 
 /// Read-side queries for the CLI and reports.
 public struct StoreReader {
-    let db: Database
+    let db: any SQLConnection
 
     /// Lead id → account id, for every lead on an account.
     public func leadAccounts() throws -> [Int64: Int64] {
         var result: [Int64: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, account_id FROM leads WHERE account_id IS NOT NULL") { result[row["id"]] = row["account_id"] }
+        for row in try db.fetchRows(sql: "SELECT id, account_id FROM leads WHERE account_id IS NOT NULL") { result[row["id"]] = row["account_id"] }
         return result
     }
 
+    /// One integer from a query (a count): tests and `store migrate` compare stores with it.
+    public func integer(_ sql: String, _ arguments: SQLArguments = []) throws -> Int {
+        try db.fetchOne(Int.self, sql: sql, arguments: arguments) ?? 0
+    }
+
     public func pendingReviewCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM review_queue WHERE status = 'pending'") ?? 0
+        try db.fetchOne(Int.self, sql: "SELECT count(*) FROM review_queue WHERE status = 'pending'") ?? 0
     }
 
     public func runIDs() throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY started_at, id")
+        try db.fetchAll(String.self, sql: "SELECT id FROM runs ORDER BY started_at, id")
     }
 
     /// Log rows of one run, or of all runs when `runID` is nil, in input order.
     public func log(runID: String?, each: (LogRow) throws -> Void) throws {
         let sql = "SELECT * FROM reconciliation" + (runID == nil ? "" : " WHERE run_id = ?") + " ORDER BY id"
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: runID.map { [$0] } ?? [])
-        while let row = try cursor.next() { try each(LogRow(row)) }
+        try db.forEachRow(sql: sql, arguments: runID.map { [$0] } ?? []) { try each(LogRow($0)) }
     }
 
     public func leads(each: (Lead) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM leads ORDER BY id")
-        while let row = try cursor.next() { try each(LeadRow.decode(row)) }
+        try db.forEachRow(sql: "SELECT * FROM leads ORDER BY id", arguments: []) { try each(LeadRow.decode($0)) }
     }
 
     public func lead(id: Int64) throws -> Lead? {
-        try Row.fetchOne(db, sql: "SELECT * FROM leads WHERE id = ?", arguments: [id]).map(LeadRow.decode)
+        try db.fetchRow(sql: "SELECT * FROM leads WHERE id = ?", arguments: [id]).map(LeadRow.decode)
     }
 
     public func lead(email: String) throws -> Lead? {
-        try Row.fetchOne(db, sql: "SELECT * FROM leads WHERE email = ? ORDER BY id LIMIT 1", arguments: [email]).map(LeadRow.decode)
+        try db.fetchRow(sql: "SELECT * FROM leads WHERE email = ? ORDER BY id LIMIT 1", arguments: [email]).map(LeadRow.decode)
     }
 
     public func account(id: Int64) throws -> Account? {
-        try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(AccountRow.decode)
+        try db.fetchRow(sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(AccountRow.decode)
     }
 
     public func provenance(leadID: Int64) throws -> [ProvenanceRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM lead_provenance WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map {
+        try db.fetchRows(sql: "SELECT * FROM lead_provenance WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map {
             ProvenanceRow(connector: $0["connector"], identity: $0["identity"], recordRef: $0["record_ref"],
                           contributed: $0["contributed"], runID: $0["run_id"])
         }
     }
 
     public func logEntries(leadID: Int64) throws -> [LogRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM reconciliation WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map(LogRow.init)
+        try db.fetchRows(sql: "SELECT * FROM reconciliation WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map(LogRow.init)
     }
 }

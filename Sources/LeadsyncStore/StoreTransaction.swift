@@ -1,47 +1,46 @@
 import Foundation
-import GRDB
 import LeadsyncCore
 
 /// One open write transaction: the read-only `PipelineView` the transforms consult, and the StoreWriter
 /// methods that persist a batch's outcome.
 public struct StoreTransaction: PipelineView {
-    let db: Database
+    let db: any SQLConnection
 
     // MARK: PipelineView
 
     public func leadID(connector: String, identity: String) throws -> Int64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT lead_id FROM lead_provenance WHERE connector = ? AND identity = ?"),
+        try db.fetchOne(Int64.self, sql: "SELECT lead_id FROM lead_provenance WHERE connector = ? AND identity = ?",
                            arguments: [connector, identity])
     }
 
     public func leadID(email: String) throws -> Int64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE email = ? ORDER BY id LIMIT 1"), arguments: [email])
+        try db.fetchOne(Int64.self, sql: "SELECT id FROM leads WHERE email = ? ORDER BY id LIMIT 1", arguments: [email])
     }
 
     public func leadID(phone: String, lastNameKey: String) throws -> Int64? {
-        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE phone_key = ? AND last_name_key = ? ORDER BY id LIMIT 1"),
+        if let id = try db.fetchOne(Int64.self, sql: "SELECT id FROM leads WHERE phone_key = ? AND last_name_key = ? ORDER BY id LIMIT 1",
                                        arguments: [phone, lastNameKey]) { return id }
-        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM leads WHERE mobile_key = ? AND last_name_key = ? ORDER BY id LIMIT 1"),
+        return try db.fetchOne(Int64.self, sql: "SELECT id FROM leads WHERE mobile_key = ? AND last_name_key = ? ORDER BY id LIMIT 1",
                                   arguments: [phone, lastNameKey])
     }
 
     public func lead(id: Int64) throws -> Lead? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM leads WHERE id = ?"), arguments: [id]).map(LeadRow.decode)
+        try db.fetchRow(sql: "SELECT * FROM leads WHERE id = ?", arguments: [id]).map(LeadRow.decode)
     }
 
     public func account(key: String) throws -> Account? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE key = ?"), arguments: [key]).map(AccountRow.decode)
+        try db.fetchRow(sql: "SELECT * FROM accounts WHERE key = ?", arguments: [key]).map(AccountRow.decode)
     }
 
     public func account(companyKey: String) throws -> Account? {
-        if let exact = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM accounts WHERE company_key = ? ORDER BY id LIMIT 1"),
+        if let exact = try db.fetchRow(sql: "SELECT * FROM accounts WHERE company_key = ? ORDER BY id LIMIT 1",
                                         arguments: [companyKey]).map(AccountRow.decode) {
             return exact
         }
         // Fuzzy: domain accounts whose company name starts with the same word (an index range), compared by words.
         guard let first = companyKey.split(whereSeparator: { $0 == " " || $0 == "|" }).first else { return nil }
         let low = String(first), high = String(first) + "\u{10FFFF}"
-        return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM accounts WHERE company_key >= ? AND company_key < ? ORDER BY id LIMIT 50"),
+        return try db.fetchRows(sql: "SELECT * FROM accounts WHERE company_key >= ? AND company_key < ? ORDER BY id LIMIT 50",
                                 arguments: [low, high])
             .map(AccountRow.decode)
             .first { $0.companyKey.map { CompanyNormaliser.keysMatch($0, companyKey) } ?? false }
@@ -50,11 +49,11 @@ public struct StoreTransaction: PipelineView {
     /// On the list as given (an opt-out), or as the salted hash an erasure leaves.
     public func isSuppressed(key: String) throws -> Bool {
         let hashed = try holdsErasures() ? try suppressionHash(key) : key
-        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key IN (?, ?)"), arguments: [key, hashed]) ?? false
+        return try db.fetchOne(Bool.self, sql: "SELECT 1 FROM suppressions WHERE key IN (?, ?)", arguments: [key, hashed]) ?? false
     }
 
     public func routingCursor(team: String) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT position FROM routing_cursors WHERE team = ?"), arguments: [team]) ?? 0
+        try db.fetchOne(Int.self, sql: "SELECT position FROM routing_cursors WHERE team = ?", arguments: [team]) ?? 0
     }
 
     /// Blocks with more records than this are too common to tell anyone apart (a switchboard number shared
@@ -63,13 +62,13 @@ public struct StoreTransaction: PipelineView {
     static let maxBlockSize = 30
 
     public func matchCandidates(blockingKeys: [String]) throws -> [MatchMember] {
-        let statement = try db.cachedStatement(sql: """
+        let statement = try db.statement(sql: """
             SELECT p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
             WHERE b.key = ? LIMIT \(Self.maxBlockSize + 1)
             """)
         var members: [MatchMember] = []
         for key in try usableBlockKeys(blockingKeys) {
-            let rows = try Row.fetchAll(statement, arguments: [key])
+            let rows = try statement.fetchRows(arguments: [key])
             guard rows.count <= Self.maxBlockSize else { try markBlockFull(key); continue }
             members += rows.compactMap(Self.member)
         }
@@ -88,8 +87,8 @@ public struct StoreTransaction: PipelineView {
         let hashes = keys.map(Self.blockHash)
         var full = Set<Int64>()
         for chunk in PrefetchedView.chunks(hashes) {
-            full.formUnion(try Int64.fetchAll(db, sql: "SELECT key FROM match_blocks_full WHERE key IN (\(PrefetchedView.marks(chunk.count)))",
-                                              arguments: StatementArguments(Array(chunk))))
+            full.formUnion(try db.fetchAll(Int64.self, sql: "SELECT key FROM match_blocks_full WHERE key IN (\(PrefetchedView.marks(chunk.count)))",
+                                              arguments: SQLArguments(Array(chunk))))
         }
         return hashes.filter { !full.contains($0) }
     }
@@ -101,32 +100,32 @@ public struct StoreTransaction: PipelineView {
     public func matchMembers(leadIDs: [Int64]) throws -> [MatchMember] {
         var members: [MatchMember] = []
         for chunk in PrefetchedView.chunks(leadIDs) {
-            members += try Row.fetchAll(db, sql: """
+            members += try db.fetchRows(sql: """
                 SELECT lead_id, connector, identity, profile FROM lead_provenance
                 WHERE lead_id IN (\(PrefetchedView.marks(chunk.count))) AND profile IS NOT NULL
-                """, arguments: StatementArguments(Array(chunk))).compactMap(Self.member)
+                """, arguments: SQLArguments(Array(chunk))).compactMap(Self.member)
         }
         return members
     }
 
-    static func member(_ row: Row) -> MatchMember? {
+    static func member(_ row: SQLRow) -> MatchMember? {
         guard let text: String = row["profile"], let profile = MatchProfile(encoded: text) else { return nil }
         return MatchMember(leadID: row["lead_id"], identity: (row["connector"] as String) + "|" + (row["identity"] as String), profile: profile)
     }
 
     public func separatedFrom(identity: String) throws -> Set<String> {
-        let statement = try db.cachedStatement(sql: """
+        let statement = try db.statement(sql: """
             SELECT b FROM match_decisions WHERE a = ? AND decision = 'separate' UNION SELECT a FROM match_decisions WHERE b = ? AND decision = 'separate'
             """)
-        return Set(try String.fetchAll(statement, arguments: [identity, identity]))
+        return Set(try statement.fetchRows(arguments: [identity, identity]).compactMap { $0[0] as String? })
     }
 
     public func nextLeadID() throws -> Int64 {
-        try (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM leads") ?? 0) + 1
+        try (db.fetchOne(Int64.self, sql: "SELECT MAX(id) FROM leads") ?? 0) + 1
     }
 
     public func nextAccountID() throws -> Int64 {
-        try (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM accounts") ?? 0) + 1
+        try (db.fetchOne(Int64.self, sql: "SELECT MAX(id) FROM accounts") ?? 0) + 1
     }
 
     // MARK: StoreWriter
@@ -134,7 +133,7 @@ public struct StoreTransaction: PipelineView {
     /// Persists one batch: leads, accounts, provenance, reconciliation entries, handoffs, suppressions,
     /// routing positions. Call inside `SQLiteStore.batch`, together with `saveCheckpoint`.
     public func write(_ outcome: BatchOutcome, runID: String, now: String, fileChecksum: String? = nil) throws {
-        let accountInsert = try db.cachedStatement(sql: """
+        let accountInsert = try db.statement(sql: """
             INSERT INTO accounts (id, key, name, domain, country, employees, company_key, first_seen_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET name = excluded.name, domain = excluded.domain,
@@ -146,50 +145,50 @@ public struct StoreTransaction: PipelineView {
                                                   account.country, account.employees, account.companyKey, now, now])
         }
         let columns = Schema.leadFieldColumns + LeadRow.derivedColumns
-        let leadUpsert = try db.cachedStatement(sql: """
+        let leadUpsert = try db.statement(sql: """
             INSERT INTO leads (id, \(columns.joined(separator: ", ")), first_seen_at, updated_at)
             VALUES (?, \(Array(repeating: "?", count: columns.count).joined(separator: ", ")), ?, ?)
             ON CONFLICT(id) DO UPDATE SET \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")),
                 updated_at = excluded.updated_at
             """)
         for lead in outcome.leads {
-            var values: [(any DatabaseValueConvertible)?] = [lead.id]
+            var values: [(any SQLValueConvertible)?] = [lead.id]
             values.append(contentsOf: LeadRow.encode(lead))
             values.append(now); values.append(now)
-            try leadUpsert.execute(arguments: StatementArguments(values))
+            try leadUpsert.execute(arguments: SQLArguments(values))
         }
         // A marketing value that a sales edit kept out: the field-drift section of the handoff report shows both.
-        let driftUpdate = try db.cachedStatement(sql: "UPDATE sales_edits SET marketing_value = ? WHERE lead_id = ? AND field = ?")
+        let driftUpdate = try db.statement(sql: "UPDATE sales_edits SET marketing_value = ? WHERE lead_id = ? AND field = ?")
         for drift in outcome.salesDrift {
             try driftUpdate.execute(arguments: [drift.value, drift.leadID, drift.field.rawValue])
         }
-        let provenanceInsert = try db.cachedStatement(sql: """
+        let provenanceInsert = try db.statement(sql: """
             INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile, record_values, recency)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING RETURNING id
             """)
-        let blockInsert = try db.cachedStatement(sql: """
+        let blockInsert = try db.statement(sql: """
             INSERT INTO match_blocks (key, provenance_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full WHERE key = ?1)
             """)
         for link in outcome.provenance {
-            try provenanceInsert.execute(arguments: [link.leadID, link.connector, link.identity, link.ref,
-                                                     link.contributed.map(\.rawValue).joined(separator: ","), runID, link.profile?.encoded,
-                                                     link.values.map { CompactJSON.encode($0.fields) }, link.values?.recency])
-            guard db.changesCount > 0, let profile = link.profile else { continue }
-            let id = db.lastInsertedRowID
+            let inserted = try provenanceInsert.fetchRows(arguments: [link.leadID, link.connector, link.identity, link.ref,
+                                                                     link.contributed.map(\.rawValue).joined(separator: ","), runID, link.profile?.encoded,
+                                                                     link.values.map { CompactJSON.encode($0.fields) }, link.values?.recency])
+            // No row back: the identity was already linked (ON CONFLICT DO NOTHING), its blocks are in place.
+            guard let id: Int64 = inserted.first?[0], let profile = link.profile else { continue }
             for key in profile.blockingKeys { try blockInsert.execute(arguments: [Self.blockHash(key), id]) }
         }
-        let valuesUpdate = try db.cachedStatement(sql: "UPDATE lead_provenance SET record_values = ?, recency = ? WHERE connector = ? AND identity = ?")
+        let valuesUpdate = try db.statement(sql: "UPDATE lead_provenance SET record_values = ?, recency = ? WHERE connector = ? AND identity = ?")
         for update in outcome.valueUpdates {
             try valuesUpdate.execute(arguments: [CompactJSON.encode(update.values.fields), update.values.recency, update.connector, update.identity])
         }
-        let mergeInsert = try db.cachedStatement(sql: """
+        let mergeInsert = try db.statement(sql: """
             INSERT INTO merges (lead_id, record_ref, kind, score, evidence, chosen, run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for merge in outcome.merges {
             try mergeInsert.execute(arguments: [merge.leadID, merge.ref, merge.kind, merge.score, CompactJSON.encode(merge.evidence),
                                                 CompactJSON.encode(merge.chosen), runID, now])
         }
-        let reviewInsert = try db.cachedStatement(sql: """
+        let reviewInsert = try db.statement(sql: """
             INSERT INTO review_queue (record_ref, identity, record_lead_id, candidate_lead_id, score, evidence, created_at, run_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -198,14 +197,14 @@ public struct StoreTransaction: PipelineView {
                                                  CompactJSON.encode(review.evidence), now, runID])
         }
         try writeEntries(outcome.entries, runID: runID, fileChecksum: fileChecksum)
-        let handoffInsert = try db.cachedStatement(sql: """
+        let handoffInsert = try db.statement(sql: """
             INSERT INTO handoffs (lead_id, owner, team, handed_off_at, run_id) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(lead_id) DO NOTHING
             """)
         for handoff in outcome.handoffs {
             try handoffInsert.execute(arguments: [handoff.leadID, handoff.owner, handoff.team, handoff.at, runID])
         }
-        let suppressionInsert = try db.cachedStatement(sql: """
+        let suppressionInsert = try db.statement(sql: """
             INSERT INTO suppressions (key, reason, record_ref, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
             """)
         for suppression in outcome.suppressions {
@@ -227,7 +226,7 @@ public struct StoreTransaction: PipelineView {
     ///   later drop of the same content can replay its log (`replayUnchangedFile`).
     /// Appends lines to the reconciliation log.
     public func writeEntries(_ entries: [ReconciliationEntry], runID: String, fileChecksum: String?) throws {
-        let entryInsert = try db.cachedStatement(sql: """
+        let entryInsert = try db.statement(sql: """
             INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -260,31 +259,33 @@ public struct StoreTransaction: PipelineView {
     /// another mapping, an incomplete log, or a lead gone since) and the file must be read normally.
     public func replayUnchangedFile(connector: String, name: String, checksum: String, reading: String,
                                     runID: String) throws -> ConnectorSummary? {
-        guard let synced = try Row.fetchOne(db, sql: "SELECT records, run_id FROM synced_contents WHERE connector = ? AND checksum = ? AND reading = ?",
+        guard let synced = try db.fetchRow(sql: "SELECT records, run_id FROM synced_contents WHERE connector = ? AND checksum = ? AND reading = ?",
                                             arguments: [connector, checksum, reading]) else { return nil }
         let records: Int = synced["records"], lastRun: String = synced["run_id"]
         guard records > 0 else { return nil }
-        let arguments: StatementArguments = ["connector": connector, "checksum": checksum, "runID": runID, "prefix": name, "lastRun": lastRun]
+        // ?1 connector, ?2 checksum, ?3 this run, ?4 the file name (the new refs' prefix), ?5 the run that logged it last.
+        let arguments: SQLArguments = [connector, checksum, runID, name, lastRun]
+        let hash = db.position(of: "'#'", in: "record_ref"), rHash = db.position(of: "'#'", in: "r.record_ref")
         // Usually the run that completed the content logged all of it; after a crash and resume the log is
         // spread over runs, and the latest entry per line is taken instead.
-        let wholeInLastRun = try Int.fetchOne(db, sql: """
-            SELECT COUNT(*) FROM reconciliation WHERE run_id = :lastRun AND connector = :connector AND file_checksum = :checksum
+        let wholeInLastRun = try db.fetchOne(Int.self, sql: """
+            SELECT COUNT(*) FROM reconciliation WHERE run_id = ?5 AND connector = ?1 AND file_checksum = ?2
             """, arguments: arguments) == records
         let latest = wholeInLastRun
-            ? "SELECT id FROM reconciliation WHERE run_id = :lastRun AND connector = :connector AND file_checksum = :checksum"
+            ? "SELECT id FROM reconciliation WHERE run_id = ?5 AND connector = ?1 AND file_checksum = ?2"
             : """
-              SELECT MAX(id) FROM reconciliation WHERE connector = :connector AND file_checksum = :checksum
-              GROUP BY substr(record_ref, instr(record_ref, '#'))
+              SELECT MAX(id) FROM reconciliation WHERE connector = ?1 AND file_checksum = ?2
+              GROUP BY substr(record_ref, \(hash))
               """
 
-        let row = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*) AS n, SUM(r.lead_id IS NOT NULL AND l.id IS NULL) AS gone
+        let row = try db.fetchRow(sql: """
+            SELECT COUNT(*) AS n, SUM(CASE WHEN r.lead_id IS NOT NULL AND l.id IS NULL THEN 1 ELSE 0 END) AS gone
             FROM reconciliation r LEFT JOIN leads l ON l.id = r.lead_id WHERE r.id IN (\(latest))
             """, arguments: arguments)
         guard let row, (row["n"] as Int) == records, (row["gone"] as Int?) ?? 0 == 0 else { return nil }
         try db.execute(sql: """
             INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)
-            SELECT :runID, r.connector, :prefix || substr(r.record_ref, instr(r.record_ref, '#')), r.external_id,
+            SELECT ?3, r.connector, ?4 || substr(r.record_ref, \(rHash)), r.external_id,
                    CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.action ELSE 'unchanged' END,
                    r.lead_id, CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.account_id ELSE l.account_id END,
                    CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.status ELSE l.status END,
@@ -294,7 +295,7 @@ public struct StoreTransaction: PipelineView {
             WHERE r.id IN (\(latest)) ORDER BY r.id
             """, arguments: arguments)
         var summary = ConnectorSummary()
-        for row in try Row.fetchAll(db, sql: """
+        for row in try db.fetchRows(sql: """
             SELECT action, status, COUNT(*) AS n FROM reconciliation WHERE run_id = ? AND connector = ? AND file_checksum = ?
             GROUP BY action, status
             """, arguments: [runID, connector, checksum]) {
@@ -317,14 +318,14 @@ public struct StoreTransaction: PipelineView {
     }
 
     public func checkpoint(connector: String, file: String, checksum: String) throws -> (recordsDone: Int, status: FileStatus)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT records_done, status FROM files WHERE connector = ? AND name = ? AND checksum = ?",
+        guard let row = try db.fetchRow(sql: "SELECT records_done, status FROM files WHERE connector = ? AND name = ? AND checksum = ?",
                                          arguments: [connector, file, checksum]) else { return nil }
         return (row["records_done"], FileStatus(rawValue: row["status"]) ?? .claimed)
     }
 
     /// The ETag and Last-Modified a feed's first page last came with, if its URL is still the same.
     public func feedValidators(connector: String, url: String) throws -> (etag: String?, lastModified: String?)? {
-        try Row.fetchOne(db, sql: "SELECT etag, last_modified FROM feed_state WHERE connector = ? AND url = ?", arguments: [connector, url])
+        try db.fetchRow(sql: "SELECT etag, last_modified FROM feed_state WHERE connector = ? AND url = ?", arguments: [connector, url])
             .map { ($0["etag"], $0["last_modified"]) }
     }
 
@@ -354,8 +355,8 @@ enum LeadRow {
     static let derivedColumns = ["phone_key", "mobile_key", "last_name_key", "extra", "field_sources", "account_id",
                                  "score", "score_lines", "status", "status_reason", "owner", "handed_off_at", "segment"]
 
-    static func encode(_ lead: Lead) -> [(any DatabaseValueConvertible)?] {
-        var values: [(any DatabaseValueConvertible)?] = CanonicalField.allCases.map { lead.fields[$0] }
+    static func encode(_ lead: Lead) -> [(any SQLValueConvertible)?] {
+        var values: [(any SQLValueConvertible)?] = CanonicalField.allCases.map { lead.fields[$0] }
         values.append(lead.fields[.phone].map(PhoneNormaliser.matchKey))
         values.append(lead.fields[.mobile].map(PhoneNormaliser.matchKey))
         values.append(lead.fields[.last_name].map(AccountKeys.lastNameKey))
@@ -396,7 +397,7 @@ enum LeadRow {
         return sources
     }
 
-    static func decode(_ row: Row) -> Lead {
+    static func decode(_ row: SQLRow) -> Lead {
         var fields = LeadFields()
         for field in CanonicalField.allCases { fields[field] = row[field.rawValue] }
         let sources = decodeSources(CompactJSON.decodeObject(row["field_sources"]), fields: fields)
@@ -409,7 +410,7 @@ enum LeadRow {
 }
 
 enum AccountRow {
-    static func decode(_ row: Row) -> Account {
+    static func decode(_ row: SQLRow) -> Account {
         Account(id: row["id"], key: row["key"], name: row["name"], domain: row["domain"], country: row["country"],
                 employees: row["employees"], companyKey: row["company_key"])
     }
@@ -427,7 +428,7 @@ public struct ReviewRow: Sendable {
     public var status: String
     public var createdAt: String
 
-    init(_ row: Row) {
+    init(_ row: SQLRow) {
         id = row["id"]; recordRef = row["record_ref"]; identity = row["identity"]; recordLeadID = row["record_lead_id"]
         candidateLeadID = row["candidate_lead_id"]; score = row["score"]; evidence = CompactJSON.decodeList(row["evidence"])
         status = row["status"]; createdAt = row["created_at"]
@@ -436,7 +437,7 @@ public struct ReviewRow: Sendable {
 
 extension StoreTransaction {
     public func review(id: Int64) throws -> ReviewRow? {
-        try Row.fetchOne(db, sql: "SELECT * FROM review_queue WHERE id = ?", arguments: [id]).map(ReviewRow.init)
+        try db.fetchRow(sql: "SELECT * FROM review_queue WHERE id = ?", arguments: [id]).map(ReviewRow.init)
     }
 
     /// Applies a reviewer's "same person": the merged lead is written, the other lead's records, handoff and
@@ -451,7 +452,7 @@ extension StoreTransaction {
                 AND r.connector = synced_contents.connector AND r.file_checksum = synced_contents.checksum)
             """, arguments: [from])
         try db.execute(sql: "UPDATE lead_provenance SET lead_id = ? WHERE lead_id = ?", arguments: [into, from])
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM handoffs WHERE lead_id = ?", arguments: [into]) == true {
+        if try db.fetchOne(Bool.self, sql: "SELECT 1 FROM handoffs WHERE lead_id = ?", arguments: [into]) == true {
             try db.execute(sql: "DELETE FROM handoffs WHERE lead_id = ?", arguments: [from])
         } else {
             try db.execute(sql: "UPDATE handoffs SET lead_id = ? WHERE lead_id = ?", arguments: [into, from])
@@ -463,7 +464,10 @@ extension StoreTransaction {
         // The log keeps naming the deleted lead (it is history); the redirect says where it went, so reports
         // do not count it as lost.
         try db.execute(sql: "UPDATE lead_redirects SET into_id = ? WHERE into_id = ?", arguments: [into, from])
-        try db.execute(sql: "INSERT OR REPLACE INTO lead_redirects (from_id, into_id, at) VALUES (?, ?, ?)", arguments: [from, into, now])
+        try db.execute(sql: """
+            INSERT INTO lead_redirects (from_id, into_id, at) VALUES (?, ?, ?)
+            ON CONFLICT(from_id) DO UPDATE SET into_id = excluded.into_id, at = excluded.at
+            """, arguments: [from, into, now])
         try decide(review: review, decision: "merge", now: now)
         // The pair is settled; a review that now compares the lead with itself is moot.
         try db.execute(sql: "UPDATE review_queue SET status = 'merged', decided_at = ? WHERE status = 'pending' AND record_lead_id = candidate_lead_id",
@@ -472,7 +476,7 @@ extension StoreTransaction {
 
     /// Records the decision on the pair (by record identities, so it survives lead ids changing) and closes the review.
     public func decide(review: ReviewRow, decision: String, now: String) throws {
-        let members = try String.fetchAll(db, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id = ?",
+        let members = try db.fetchAll(String.self, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id = ?",
                                           arguments: [review.candidateLeadID])
         for member in members where member != review.identity {
             let (a, b) = member < review.identity ? (member, review.identity) : (review.identity, member)
@@ -489,7 +493,7 @@ extension StoreTransaction {
 extension StoreTransaction {
     /// A lead's source records with their stored values: nil values for records synced before v2 kept them.
     public func membersWithValues(leadID: Int64) throws -> [(member: MatchMember, ref: String, values: RecordValues?)] {
-        try Row.fetchAll(db, sql: "SELECT * FROM lead_provenance WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map { row in
+        try db.fetchRows(sql: "SELECT * FROM lead_provenance WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map { row in
             let identity = (row["connector"] as String) + "|" + (row["identity"] as String)
             let ref: String = row["record_ref"]
             let profile = (row["profile"] as String?).flatMap(MatchProfile.init(encoded:))
@@ -510,7 +514,7 @@ extension StoreTransaction {
         try write(outcome, runID: runID, now: now)
         // The record's link moves to the lead the write just created.
         try db.execute(sql: "UPDATE lead_provenance SET lead_id = ? WHERE connector = ? AND identity = ?", arguments: [newLead, parts[0], parts[1]])
-        let remaining = try String.fetchAll(db, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id = ?", arguments: [leadID])
+        let remaining = try db.fetchAll(String.self, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id = ?", arguments: [leadID])
         for other in remaining {
             let (a, b) = other < split.identity ? (other, split.identity) : (split.identity, other)
             try db.execute(sql: """
@@ -526,17 +530,17 @@ extension StoreTransaction {
 
 extension StoreReader {
     public func reviews(status: String?) throws -> [ReviewRow] {
-        try Row.fetchAll(db, sql: "SELECT * FROM review_queue" + (status == nil ? "" : " WHERE status = ?") + " ORDER BY id",
+        try db.fetchRows(sql: "SELECT * FROM review_queue" + (status == nil ? "" : " WHERE status = ?") + " ORDER BY id",
                          arguments: status.map { [$0] } ?? []).map(ReviewRow.init)
     }
 
     public func review(id: Int64) throws -> ReviewRow? {
-        try Row.fetchOne(db, sql: "SELECT * FROM review_queue WHERE id = ?", arguments: [id]).map(ReviewRow.init)
+        try db.fetchRow(sql: "SELECT * FROM review_queue WHERE id = ?", arguments: [id]).map(ReviewRow.init)
     }
 
     /// Merges into a lead, oldest first: kind, record, score, evidence, and the values chosen.
     public func merges(leadID: Int64) throws -> [MergeEvent] {
-        try Row.fetchAll(db, sql: "SELECT * FROM merges WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map { row in
+        try db.fetchRows(sql: "SELECT * FROM merges WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map { row in
             MergeEvent(leadID: row["lead_id"], ref: row["record_ref"], kind: row["kind"], score: row["score"],
                        evidence: CompactJSON.decodeList(row["evidence"]), chosen: CompactJSON.decodeObject(row["chosen"]))
         }

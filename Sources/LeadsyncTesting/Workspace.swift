@@ -13,6 +13,9 @@ public final class Workspace: @unchecked Sendable {
     public let directory: TemporaryDirectory
     public var configPath: String { directory.path("leadsync.yaml").path }
     public var storePath: String { directory.path("var/leadsync.sqlite").path }
+    /// The store this workspace syncs into; for PostgreSQL, a database of its own on the test server.
+    public let storeKind: StoreKind
+    public private(set) var postgres: PostgresSettings?
 
     /// The repository checkout, found from this source file: tests use the shipped mappings and rules.
     public static let repositoryRoot = URL(fileURLWithPath: #filePath)
@@ -23,14 +26,30 @@ public final class Workspace: @unchecked Sendable {
     ///   - connectorExtras: extra YAML lines per connector (`priority_fields: [job_title]`).
     ///   - rules: rules YAML; the shipped `rules/qualification.yaml` when nil.
     ///   - mainExtras: extra YAML appended to `leadsync.yaml` (a `daemon:` section).
+    ///   - store: SQLite (a file under `var/`) or PostgreSQL (a new database on the test server, reached
+    ///     with TLS and a password file, as a deployment would).
     public init(connectors: [String: String], connectorExtras: [String: String] = [:], batchSize: Int = 2000,
-                rules: String? = nil, mainExtras: String = "") throws {
+                rules: String? = nil, mainExtras: String = "", store: StoreKind = .sqlite) throws {
         directory = try TemporaryDirectory()
+        storeKind = store
         let rulesPath = rules == nil ? Self.repositoryRoot.appendingPathComponent("rules/qualification.yaml").path : "rules.yaml"
         if let rules { try directory.write("rules.yaml", rules) }
-        try directory.write("leadsync.yaml", """
-            store:
-              sqlite: var/leadsync.sqlite
+        var storeSection = "store:\n  sqlite: var/leadsync.sqlite\n"
+        if store == .postgres {
+            let settings = try TestPostgres.freshDatabase()
+            postgres = settings
+            try directory.write("postgres-password", (settings.password ?? "") + "\n")
+            storeSection = """
+                store:
+                  postgres:
+                    url: postgres://\(settings.user)@\(settings.host):\(settings.port)/\(settings.database)
+                    password_file: \(directory.path("postgres-password").path)
+                    tls: require
+                    pool: 2
+
+                """
+        }
+        try directory.write("leadsync.yaml", storeSection + """
             connectors_dir: connectors
             mappings_dir: \(Self.repositoryRoot.appendingPathComponent("mappings").path)
             rules: \(rulesPath)
@@ -44,6 +63,10 @@ public final class Workspace: @unchecked Sendable {
         for (name, mapping) in connectors {
             try addConnector(name, mapping: mapping, extra: connectorExtras[name] ?? "")
         }
+    }
+
+    deinit {
+        if let postgres { TestPostgres.dropDatabase(postgres.database) }
     }
 
     /// Writes `connectors/NAME.yaml` for a csv-drop under `drops/NAME`, and makes the directory.
@@ -76,7 +99,7 @@ public final class Workspace: @unchecked Sendable {
 
     public func configuration() throws -> Configuration { try Configuration.load(file: configPath) }
 
-    public func store() throws -> SQLiteStore { try SQLiteStore(path: storePath) }
+    public func store() throws -> any PipelineStore { try configuration().main.store.open() }
 
     /// - Parameter now: the run's clock (first-seen and handoff times), for scenarios with known dates.
     public func sync(dryRun: Bool = false, connectors: [String] = [], now: Date? = nil) throws -> SyncReport {
@@ -85,6 +108,11 @@ public final class Workspace: @unchecked Sendable {
         options.dryRun = dryRun
         options.connectors = connectors
         return try SyncRunner(configuration: try configuration(), store: try store()).run(options)
+    }
+
+    /// One integer from the store, SQLite or PostgreSQL (`SELECT count(*) …`).
+    public func count(_ sql: String) throws -> Int {
+        try store().read { try $0.integer(sql) }
     }
 
     /// The reconciliation log of one run (or all runs).

@@ -16,7 +16,7 @@ import ServiceLifecycle
 ///   the grace period they are cancelled, and the batch in flight is rolled back.
 public final class SyncExecutor: Service, @unchecked Sendable {
     private let state: DaemonState
-    private let store: SQLiteStore
+    private let store: any PipelineStore
     private let metrics: DaemonMetrics
     private let notifier: SystemdNotifier
     private let logger: Logger
@@ -29,7 +29,7 @@ public final class SyncExecutor: Service, @unchecked Sendable {
     /// Told when a connector's run ends: the feed scheduler plans the next poll from it.
     private var finishedObservers: [@Sendable (String, Bool) -> Void] = []
 
-    public init(state: DaemonState, store: SQLiteStore, metrics: DaemonMetrics, notifier: SystemdNotifier, logger: Logger) {
+    public init(state: DaemonState, store: any PipelineStore, metrics: DaemonMetrics, notifier: SystemdNotifier, logger: Logger) {
         self.state = state; self.store = store; self.metrics = metrics; self.notifier = notifier; self.logger = logger
     }
 

@@ -1,10 +1,26 @@
 import Foundation
 import LeadsyncCore
 import LeadsyncConnectors
+import LeadsyncStore
 
 /// Where the pipeline store lives.
 public enum StoreLocation: Sendable, Equatable {
     case sqlite(path: String)
+    /// `store: { postgres: { url, password_credential | password_file | password_env, tls, pool } }`.
+    case postgres(PostgresLocation)
+}
+
+/// The PostgreSQL store as configured: the password stays a reference until the store is opened.
+public struct PostgresLocation: Sendable, Equatable {
+    public var settings: PostgresSettings
+    public var password: SecretSource?
+
+    /// The settings with the password read.
+    public func resolved() throws -> PostgresSettings {
+        var settings = settings
+        if let password { settings.password = try password.resolve() }
+        return settings
+    }
 }
 
 /// The `daemon:` section: how `leadsync run` behaves. Ignored by one-shot commands.
@@ -95,9 +111,16 @@ public struct MainConfig: Sendable {
         }
 
         guard let storeNode = root.child("store") else { throw root.error("missing required key 'store' (for example `store: { sqlite: var/leadsync.sqlite }`)", key: "store") }
-        try storeNode.onlyKeys(["sqlite"])
-        guard let sqlite = try storeNode.string("sqlite"), !sqlite.isEmpty else {
-            throw storeNode.error("give the store as `sqlite: PATH`")
+        try storeNode.onlyKeys(["sqlite", "postgres"])
+        let store: StoreLocation
+        if let postgres = storeNode.child("postgres") {
+            guard storeNode.child("sqlite") == nil else { throw storeNode.error("give one store: `sqlite:` or `postgres:`, not both") }
+            store = .postgres(try Self.postgresLocation(postgres))
+        } else {
+            guard let sqlite = try storeNode.string("sqlite"), !sqlite.isEmpty else {
+                throw storeNode.error("give the store as `sqlite: PATH` or `postgres: { url: postgres://USER@HOST:PORT/DATABASE }`")
+            }
+            store = .sqlite(path: resolve(sqlite).path)
         }
         var settings = NormaliserSettings()
         if let defaults = root.child("defaults") {
@@ -134,7 +157,7 @@ public struct MainConfig: Sendable {
         let settle = try root.double("settle_seconds") ?? 5
         guard settle >= 0 else { throw root.child("settle_seconds")!.error("must be zero or more") }
         return MainConfig(
-            file: file, store: .sqlite(path: resolve(sqlite).path),
+            file: file, store: store,
             connectorsDirectory: resolve(try root.string("connectors_dir") ?? "connectors"),
             mappingsDirectory: resolve(try root.string("mappings_dir") ?? "mappings"),
             rulesFile: resolve(try root.string("rules") ?? "rules/qualification.yaml"),
@@ -174,6 +197,44 @@ public struct ReportSettings: Sendable {
             settings.healthyCoverage = coverage
         }
         return settings
+    }
+}
+
+extension MainConfig {
+    /// `store.postgres`: the URL (`$NAME` reads it from the environment), where the password comes from,
+    /// TLS and the pool size.
+    static func postgresLocation(_ node: ConfigNode) throws -> PostgresLocation {
+        try node.onlyKeys(["url", "password_credential", "password_file", "password_env", "tls", "pool"])
+        guard var url = try node.string("url"), !url.isEmpty else {
+            throw node.error("missing required key 'url' (postgres://USER@HOST:PORT/DATABASE)", key: "url")
+        }
+        if url.hasPrefix("$") {
+            let name = String(url.dropFirst())
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw node.child("url")!.error("environment variable \(name) is not set")
+            }
+            url = value
+        }
+        var settings: PostgresSettings
+        do { settings = try PostgresSettings.parse(url: url) } catch let error as StoreError { throw node.child("url")!.error(error.message) }
+        var password: SecretSource?
+        let sources = [("password_credential", SecretSource.credential), ("password_file", SecretSource.file), ("password_env", SecretSource.environment)]
+        for (key, make) in sources {
+            guard let name = try node.string(key) else { continue }
+            guard password == nil else { throw node.child(key)!.error("give one of password_credential, password_file and password_env") }
+            password = make(name)
+        }
+        if let tls = try node.string("tls") {
+            guard let mode = PostgresSettings.TLSMode(rawValue: tls) else {
+                throw node.child("tls")!.error("'\(tls)' is not a TLS mode: use verify-full (the default), require or disable")
+            }
+            settings.tls = mode
+        }
+        if let pool = try node.int("pool") {
+            guard (1...64).contains(pool) else { throw node.child("pool")!.error("must be between 1 and 64") }
+            settings.pool = pool
+        }
+        return PostgresLocation(settings: settings, password: password)
     }
 }
 

@@ -29,8 +29,8 @@ public struct PurgeReport: Sendable {
 /// old files from the drop archives. Ages are measured from `now`; unset settings keep data forever.
 public struct Purger {
     public let configuration: Configuration
-    public let store: SQLiteStore
-    public init(configuration: Configuration, store: SQLiteStore) { self.configuration = configuration; self.store = store }
+    public let store: any PipelineStore
+    public init(configuration: Configuration, store: any PipelineStore) { self.configuration = configuration; self.store = store }
 
     public func run(now: Date = Date(), dryRun: Bool) throws -> PurgeReport {
         let retention = configuration.main.retention

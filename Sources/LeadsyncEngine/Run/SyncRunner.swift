@@ -37,9 +37,9 @@ public struct SyncOptions {
 /// map → normalise → match/merge → qualify → store, one transaction per batch.
 public final class SyncRunner {
     public let configuration: Configuration
-    public let store: SQLiteStore
+    public let store: any PipelineStore
 
-    public init(configuration: Configuration, store: SQLiteStore) {
+    public init(configuration: Configuration, store: any PipelineStore) {
         self.configuration = configuration; self.store = store
     }
 

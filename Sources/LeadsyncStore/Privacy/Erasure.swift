@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import LeadsyncCore
 
 /// Who a privacy request is about: a lead id, an email address or a phone number, as the person gave it.
@@ -44,19 +43,19 @@ extension StoreTransaction {
     public func leads(of subject: DataSubject) throws -> [Int64] {
         switch subject {
         case .leadID(let id):
-            return try Int64.fetchAll(db, sql: "SELECT id FROM leads WHERE id = ?", arguments: [id])
+            return try db.fetchAll(Int64.self, sql: "SELECT id FROM leads WHERE id = ?", arguments: [id])
         case .email(let email):
             // The lead may show another of the person's addresses (a newer record's): the source records'
             // own values are searched too. A full scan, but a privacy request is rare and must be complete.
-            return try Int64.fetchAll(db, sql: """
+            return try db.fetchAll(Int64.self, sql: """
                 SELECT id FROM leads WHERE email = ?1 UNION SELECT lead_id FROM lead_provenance WHERE identity = ?2
-                UNION SELECT lead_id FROM lead_provenance WHERE instr(record_values, ?3) > 0 ORDER BY 1
+                UNION SELECT lead_id FROM lead_provenance WHERE \(db.position(of: "?3", in: "record_values")) > 0 ORDER BY 1
                 """, arguments: [email, "email:" + email, String(CompactJSON.encode(["email": email]).dropFirst().dropLast())])
         case .phone(let phone):
             let key = PhoneNormaliser.matchKey(phone)
-            return try Int64.fetchAll(db, sql: """
+            return try db.fetchAll(Int64.self, sql: """
                 SELECT id FROM leads WHERE phone_key = ?1 OR mobile_key = ?1 UNION SELECT lead_id FROM lead_provenance WHERE identity = ?2
-                UNION SELECT lead_id FROM lead_provenance WHERE instr(record_values, ?3) > 0 OR instr(record_values, ?4) > 0 ORDER BY 1
+                UNION SELECT lead_id FROM lead_provenance WHERE \(db.position(of: "?3", in: "record_values")) > 0 OR \(db.position(of: "?4", in: "record_values")) > 0 ORDER BY 1
                 """, arguments: [key, "phone:" + phone, String(CompactJSON.encode(["phone": phone]).dropFirst().dropLast()),
                                  String(CompactJSON.encode(["mobile": phone]).dropFirst().dropLast())])
         }
@@ -69,11 +68,11 @@ extension StoreTransaction {
 
     /// Whether any erasure hash is on the suppression list (one probe of its primary-key index).
     func holdsErasures() throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM suppressions WHERE key >= 'erased:' AND key < 'erased;' LIMIT 1")) ?? false
+        try db.fetchOne(Bool.self, sql: "SELECT 1 FROM suppressions WHERE key >= 'erased:' AND key < 'erased;' LIMIT 1") ?? false
     }
 
     func suppressionSalt() throws -> String {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_secrets WHERE name = 'suppression_salt'")) ?? ""
+        try db.fetchOne(String.self, sql: "SELECT value FROM store_secrets WHERE name = 'suppression_salt'") ?? ""
     }
 
     static func suppressionHash(_ key: String, salt: String) -> String {
@@ -91,7 +90,7 @@ extension StoreTransaction {
         var keys = Set<String>()
         for id in ids {
             if let lead = try lead(id: id) { keys.formUnion(Suppression.keys(for: lead.fields)) }
-            for row in try Row.fetchAll(db, sql: "SELECT identity, record_values FROM lead_provenance WHERE lead_id = ?", arguments: [id]) {
+            for row in try db.fetchRows(sql: "SELECT identity, record_values FROM lead_provenance WHERE lead_id = ?", arguments: [id]) {
                 let identity: String = row["identity"]
                 if identity.hasPrefix("email:") || identity.hasPrefix("phone:") { keys.insert(identity) }
                 if let json = row["record_values"] as String? {
@@ -117,15 +116,15 @@ extension StoreTransaction {
         guard !ids.isEmpty else { return summary }
         let keys = suppress ? try suppressionKeys(ofLeads: ids) : []
         // Leads a reviewer merged into these ones: their log entries are the person's too.
-        let merged = try Int64.fetchAll(db, sql: "SELECT from_id FROM lead_redirects WHERE into_id IN (\(PrefetchedView.marks(ids.count)))",
-                                        arguments: StatementArguments(ids))
+        let merged = try db.fetchAll(Int64.self, sql: "SELECT from_id FROM lead_redirects WHERE into_id IN (\(PrefetchedView.marks(ids.count)))",
+                                        arguments: SQLArguments(ids))
         let all = ids + merged
-        let marks = PrefetchedView.marks(all.count), leadArgs = StatementArguments(all)
-        let identities = try String.fetchAll(db, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id IN (\(marks))", arguments: leadArgs)
+        let marks = PrefetchedView.marks(all.count), leadArgs = SQLArguments(all)
+        let identities = try db.fetchAll(String.self, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id IN (\(marks))", arguments: leadArgs)
 
         for key in keys {
             try db.execute(sql: "DELETE FROM suppressions WHERE key = ?", arguments: [key])
-            try db.execute(sql: "INSERT OR IGNORE INTO suppressions (key, reason, record_ref, created_at) VALUES (?, 'erased at the person''s request', NULL, ?)",
+            try db.execute(sql: "INSERT INTO suppressions (key, reason, record_ref, created_at) VALUES (?, 'erased at the person''s request', NULL, ?) ON CONFLICT(key) DO NOTHING",
                            arguments: [try suppressionHash(key), now])
             summary.suppressionHashes += 1
         }
@@ -135,12 +134,10 @@ extension StoreTransaction {
             DELETE FROM synced_contents WHERE EXISTS (SELECT 1 FROM reconciliation r WHERE r.lead_id IN (\(marks))
                 AND r.connector = synced_contents.connector AND r.file_checksum = synced_contents.checksum)
             """, arguments: leadArgs)
-        try db.execute(sql: "UPDATE reconciliation SET external_id = NULL, reason = ? WHERE lead_id IN (\(marks))",
-                       arguments: StatementArguments([reason]) + leadArgs)
-        summary.logEntriesScrubbed = db.changesCount
+        summary.logEntriesScrubbed = try db.execute(sql: "UPDATE reconciliation SET external_id = NULL, reason = ? WHERE lead_id IN (\(marks))",
+                                                    arguments: SQLArguments([reason]) + leadArgs)
         try db.execute(sql: "DELETE FROM match_blocks WHERE provenance_id IN (SELECT id FROM lead_provenance WHERE lead_id IN (\(marks)))", arguments: leadArgs)
-        try db.execute(sql: "DELETE FROM lead_provenance WHERE lead_id IN (\(marks))", arguments: leadArgs)
-        summary.sourceRecords = db.changesCount
+        summary.sourceRecords = try db.execute(sql: "DELETE FROM lead_provenance WHERE lead_id IN (\(marks))", arguments: leadArgs)
         for identity in identities {
             try db.execute(sql: "DELETE FROM match_decisions WHERE a = ?1 OR b = ?1", arguments: [identity])
         }
@@ -148,12 +145,11 @@ extension StoreTransaction {
             try db.execute(sql: "DELETE FROM \(table) WHERE lead_id IN (\(marks))", arguments: leadArgs)
         }
         try db.execute(sql: "DELETE FROM review_queue WHERE record_lead_id IN (\(marks)) OR candidate_lead_id IN (\(marks))",
-                       arguments: StatementArguments(all + all))
+                       arguments: SQLArguments(all + all))
         try db.execute(sql: "DELETE FROM lead_redirects WHERE into_id IN (\(marks))", arguments: leadArgs)
-        try db.execute(sql: "DELETE FROM leads WHERE id IN (\(marks))", arguments: leadArgs)
-        summary.leads = db.changesCount
+        summary.leads = try db.execute(sql: "DELETE FROM leads WHERE id IN (\(marks))", arguments: leadArgs)
         for id in all {
-            try db.execute(sql: "INSERT OR REPLACE INTO erased_leads (lead_id, at) VALUES (?, ?)", arguments: [id, now])
+            try db.execute(sql: "INSERT INTO erased_leads (lead_id, at) VALUES (?, ?) ON CONFLICT(lead_id) DO UPDATE SET at = excluded.at", arguments: [id, now])
         }
         return summary
     }
@@ -163,7 +159,7 @@ extension StoreTransaction {
 extension StoreTransaction {
     /// Nurture leads never handed off and not updated since `before` (ISO 8601).
     public func staleNurtureLeads(updatedBefore before: String) throws -> [Int64] {
-        try Int64.fetchAll(db, sql: "SELECT id FROM leads WHERE status = 'nurture' AND handed_off_at IS NULL AND updated_at < ? ORDER BY id",
+        try db.fetchAll(Int64.self, sql: "SELECT id FROM leads WHERE status = 'nurture' AND handed_off_at IS NULL AND updated_at < ? ORDER BY id",
                            arguments: [before])
     }
 
@@ -180,8 +176,7 @@ extension StoreTransaction {
     /// Rejected records logged by runs started before `before` lose their external id; returns how many.
     public func scrubRejectedEntries(runsBefore before: String, dryRun: Bool) throws -> Int {
         let filter = "action = 'rejected' AND external_id IS NOT NULL AND run_id IN (SELECT id FROM runs WHERE started_at < ?)"
-        if dryRun { return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reconciliation WHERE \(filter)", arguments: [before]) ?? 0 }
-        try db.execute(sql: "UPDATE reconciliation SET external_id = NULL WHERE \(filter)", arguments: [before])
-        return db.changesCount
+        if dryRun { return try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM reconciliation WHERE \(filter)", arguments: [before]) ?? 0 }
+        return try db.execute(sql: "UPDATE reconciliation SET external_id = NULL WHERE \(filter)", arguments: [before])
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LeadsyncCore
 
 /// An access request: everything the store holds about one person, as plain JSON-ready values.
@@ -17,31 +16,31 @@ extension StoreTransaction {
                 "status": lead.status.rawValue, "status_reason": lead.statusReason as Any, "owner": lead.owner as Any,
                 "handed_off_at": lead.handedOffAt as Any, "segment": lead.segment as Any,
             ]
-            if let accountID = lead.accountID, let row = try Row.fetchOne(db, sql: "SELECT name, domain, country FROM accounts WHERE id = ?", arguments: [accountID]) {
+            if let accountID = lead.accountID, let row = try db.fetchRow(sql: "SELECT name, domain, country FROM accounts WHERE id = ?", arguments: [accountID]) {
                 entry["account"] = ["name": row["name"] as String? as Any, "domain": row["domain"] as String? as Any, "country": row["country"] as String? as Any]
             }
-            entry["source_records"] = try Row.fetchAll(db, sql: """
+            entry["source_records"] = try db.fetchRows(sql: """
                 SELECT connector, identity, record_ref, run_id, record_values FROM lead_provenance WHERE lead_id = ? ORDER BY id
                 """, arguments: [id]).map { row -> [String: Any] in
                 ["connector": row["connector"] as String, "identity": row["identity"] as String, "record_ref": row["record_ref"] as String,
                  "run_id": row["run_id"] as String, "values": CompactJSON.decodeObject(row["record_values"])]
             }
-            entry["merges"] = try Row.fetchAll(db, sql: "SELECT record_ref, kind, score, evidence, at FROM merges WHERE lead_id = ? ORDER BY id",
+            entry["merges"] = try db.fetchRows(sql: "SELECT record_ref, kind, score, evidence, at FROM merges WHERE lead_id = ? ORDER BY id",
                                                arguments: [id]).map { row -> [String: Any] in
                 ["record_ref": row["record_ref"] as String, "kind": row["kind"] as String, "score": row["score"] as Double? as Any,
                  "evidence": row["evidence"] as String, "at": row["at"] as String]
             }
-            entry["sales_stages"] = try Row.fetchAll(db, sql: "SELECT stage, reason, amount, owner, at, source FROM sales_stages WHERE lead_id = ? ORDER BY at",
+            entry["sales_stages"] = try db.fetchRows(sql: "SELECT stage, reason, amount, owner, at, source FROM sales_stages WHERE lead_id = ? ORDER BY at",
                                                      arguments: [id]).map { row -> [String: Any] in
                 ["stage": row["stage"] as String, "reason": row["reason"] as String? as Any, "amount": row["amount"] as Double? as Any,
                  "owner": row["owner"] as String? as Any, "at": row["at"] as String, "source": row["source"] as String]
             }
-            entry["sales_edits"] = try Row.fetchAll(db, sql: "SELECT field, value, marketing_value, edited_at FROM sales_edits WHERE lead_id = ?",
+            entry["sales_edits"] = try db.fetchRows(sql: "SELECT field, value, marketing_value, edited_at FROM sales_edits WHERE lead_id = ?",
                                                     arguments: [id]).map { row -> [String: Any] in
                 ["field": row["field"] as String, "value": row["value"] as String, "marketing_value": row["marketing_value"] as String? as Any,
                  "edited_at": row["edited_at"] as String]
             }
-            entry["log"] = try Row.fetchAll(db, sql: """
+            entry["log"] = try db.fetchRows(sql: """
                 SELECT run_id, connector, record_ref, action, status, reason FROM reconciliation WHERE lead_id = ? ORDER BY id
                 """, arguments: [id]).map { row -> [String: Any] in
                 ["run_id": row["run_id"] as String, "connector": row["connector"] as String, "record_ref": row["record_ref"] as String,
@@ -56,7 +55,7 @@ extension StoreTransaction {
         case .leadID(let id): keys = Array(try suppressionKeys(ofLeads: [id])).sorted()
         }
         let suppressions = try keys.flatMap { key -> [[String: Any]] in
-            try Row.fetchAll(db, sql: "SELECT key, reason, record_ref, created_at FROM suppressions WHERE key IN (?, ?)",
+            try db.fetchRows(sql: "SELECT key, reason, record_ref, created_at FROM suppressions WHERE key IN (?, ?)",
                              arguments: [key, try suppressionHash(key)]).map { row in
                 ["key": row["key"] as String, "reason": row["reason"] as String, "record_ref": row["record_ref"] as String? as Any,
                  "since": row["created_at"] as String]

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LeadsyncCore
 
 /// `leadsync report funnel`: per group, how leads moved from first seen to won, how fast, and for how much.
@@ -7,7 +6,7 @@ import LeadsyncCore
 public struct FunnelReportQuery {
     public enum Grouping: String, Sendable, CaseIterable { case source, segment, owner, month }
 
-    let db: Database
+    let db: any SQLConnection
     let scope: ReportScope
     let grouping: Grouping
     /// Open-pipeline target for the coverage figure; nil leaves coverage out.
@@ -24,9 +23,9 @@ public struct FunnelReportQuery {
         }
     }
     private var filter: String {
-        "1" + scope.period("l.first_seen_at") + scope.leadsOfConnector
+        "TRUE" + scope.period("l.first_seen_at") + scope.leadsOfConnector
     }
-    private var arguments: StatementArguments { scope.arguments }
+    private var arguments: SQLArguments { scope.arguments }
 
     struct Counts {
         var leads = 0, qualified = 0, handedOff = 0, accepted = 0, opportunities = 0, won = 0, lost = 0
@@ -39,16 +38,16 @@ public struct FunnelReportQuery {
 
     public func build(generatedAt: String) throws -> Report {
         var groups: [(String, Counts)] = []
-        for row in try Row.fetchAll(db, sql: """
+        for row in try db.fetchRows(sql: """
             SELECT \(groupExpression) AS g, COUNT(*) AS leads,
-                   SUM(l.status = 'qualified' OR l.handed_off_at IS NOT NULL) AS qualified,
-                   SUM(l.handed_off_at IS NOT NULL) AS handed_off,
-                   SUM(l.accepted_at IS NOT NULL) AS accepted,
-                   SUM(l.opportunity_at IS NOT NULL) AS opportunities,
-                   SUM(l.won_at IS NOT NULL) AS won,
-                   SUM(l.lost_at IS NOT NULL) AS lost,
-                   TOTAL(CASE WHEN l.won_at IS NOT NULL THEN l.amount END) AS won_amount,
-                   TOTAL(CASE WHEN l.opportunity_at IS NOT NULL AND l.won_at IS NULL AND l.lost_at IS NULL THEN l.amount END) AS open_amount
+                   SUM(CASE WHEN l.status = 'qualified' OR l.handed_off_at IS NOT NULL THEN 1 ELSE 0 END) AS qualified,
+                   SUM(CASE WHEN l.handed_off_at IS NOT NULL THEN 1 ELSE 0 END) AS handed_off,
+                   SUM(CASE WHEN l.accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS accepted,
+                   SUM(CASE WHEN l.opportunity_at IS NOT NULL THEN 1 ELSE 0 END) AS opportunities,
+                   SUM(CASE WHEN l.won_at IS NOT NULL THEN 1 ELSE 0 END) AS won,
+                   SUM(CASE WHEN l.lost_at IS NOT NULL THEN 1 ELSE 0 END) AS lost,
+                   COALESCE(SUM(CASE WHEN l.won_at IS NOT NULL THEN l.amount END), 0.0) AS won_amount,
+                   COALESCE(SUM(CASE WHEN l.opportunity_at IS NOT NULL AND l.won_at IS NULL AND l.lost_at IS NULL THEN l.amount END), 0.0) AS open_amount
             FROM leads l WHERE \(filter) GROUP BY g ORDER BY g
             """, arguments: arguments) {
             var c = Counts()
@@ -59,14 +58,12 @@ public struct FunnelReportQuery {
         }
         // Latencies in hours, per group; medians need the values themselves.
         var toHandoff: [String: [Double]] = [:], toAcceptance: [String: [Double]] = [:], cycle: [String: [Double]] = [:]
-        let statement = try db.makeStatement(sql: """
+        try db.forEachRow(sql: """
             SELECT \(groupExpression) AS g, l.first_seen_at, l.handed_off_at, l.accepted_at, l.won_at
             FROM leads l WHERE l.handed_off_at IS NOT NULL AND \(filter)
-            """)
-        let cursor = try Row.fetchCursor(statement, arguments: arguments)
-        while let row = try cursor.next() {
+            """, arguments: arguments) { row in
             let group: String = row["g"]
-            guard let handed = (row["handed_off_at"] as String?).flatMap(StoreTime.parse) else { continue }
+            guard let handed = (row["handed_off_at"] as String?).flatMap(StoreTime.parse) else { return }
             if let seen = (row["first_seen_at"] as String?).flatMap(StoreTime.parse) {
                 toHandoff[group, default: []].append(max(0, handed.timeIntervalSince(seen)) / 3600)
             }
@@ -123,11 +120,11 @@ public struct FunnelReportQuery {
     /// Leads first seen and leads handed off, per ISO week.
     private func weeklyTrend() throws -> Report.Section {
         var weeks: [String: (seen: Int, handed: Int)] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT strftime('%Y-W%W', l.first_seen_at) AS w, COUNT(*) AS n FROM leads l WHERE \(filter) GROUP BY w
+        for row in try db.fetchRows(sql: """
+            SELECT \(db.weekLabel("l.first_seen_at")) AS w, COUNT(*) AS n FROM leads l WHERE \(filter) GROUP BY w
             """, arguments: arguments) { weeks[row["w"] ?? "?", default: (0, 0)].seen = row["n"] }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT strftime('%Y-W%W', l.handed_off_at) AS w, COUNT(*) AS n FROM leads l
+        for row in try db.fetchRows(sql: """
+            SELECT \(db.weekLabel("l.handed_off_at")) AS w, COUNT(*) AS n FROM leads l
             WHERE l.handed_off_at IS NOT NULL AND \(filter) GROUP BY w
             """, arguments: arguments) { weeks[row["w"] ?? "?", default: (0, 0)].handed = row["n"] }
         let labels = weeks.keys.sorted()

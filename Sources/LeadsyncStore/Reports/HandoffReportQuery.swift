@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 import LeadsyncCore
 
 /// `leadsync report handoff`: what marketing sent, what sales received, and where the two disagree. Every
 /// section is one or two aggregate queries on indexed columns; only the SLA check reads rows one by one,
 /// and only those of leads handed off and not yet acted on.
 public struct HandoffReportQuery {
-    let db: Database
+    let db: any SQLConnection
     let scope: ReportScope
 
     /// Marketing statuses that claim a lead is ready for sales, and ones that say it is not, folded.
@@ -31,25 +30,25 @@ public struct HandoffReportQuery {
 
     /// Runs in the period, optionally one connector: the filter shared by the log-based sections.
     private var runFilter: String {
-        "r.run_id IN (SELECT id FROM runs WHERE started_at >= :since AND started_at < :until)" + (scope.connector == nil ? "" : " AND r.connector = :connector")
+        "r.run_id IN (SELECT id FROM runs WHERE started_at >= ?1 AND started_at < ?2)" + (scope.connector == nil ? "" : " AND r.connector = ?3")
     }
     /// The same filter as a join, for scans led by a selective index on the log (exceptions, qualified
     /// entries): `FROM reconciliation r \(runJoin) WHERE … AND \(runPeriod)`. CROSS JOIN keeps the log as
     /// the outer loop, so SQLite walks that index once instead of probing it run by run.
-    private var runJoin: String { "CROSS JOIN runs ru ON ru.id = r.run_id" }
+    private var runJoin: String { db.orderedJoin("runs ru", on: "ru.id = r.run_id") }
     private var runPeriod: String {
-        "ru.started_at >= :since AND ru.started_at < :until" + (scope.connector == nil ? "" : " AND r.connector = :connector")
+        "ru.started_at >= ?1 AND ru.started_at < ?2" + (scope.connector == nil ? "" : " AND r.connector = ?3")
     }
     /// Leads of one connector (any of its records folded in), when the report is for one connector.
     private var leadConnectorFilter: String { scope.leadsOfConnector }
-    private var arguments: StatementArguments { scope.arguments }
+    private var arguments: SQLArguments { scope.arguments }
 
     private func balance() throws -> Report.Section {
         let actions = ReconciliationAction.allCases.map(\.rawValue)
         // Counted from the (run, connector, action) index alone; the runs table is joined to the few groups.
-        let grouped = try Row.fetchAll(db, sql: """
+        let grouped = try db.fetchRows(sql: """
             SELECT g.run_id, g.connector, g.action, g.n, ru.started_at, ru.status,
-                   json_extract(ru.summary, '$.connectors."' || g.connector || '".received') AS reported
+                   \(db.receivedInSummary("ru.summary", connector: "g.connector")) AS reported
             FROM (SELECT r.run_id, r.connector, r.action, COUNT(*) AS n FROM reconciliation r WHERE \(runFilter)
                   GROUP BY r.run_id, r.connector, r.action) g
             JOIN runs ru ON ru.id = g.run_id
@@ -94,14 +93,14 @@ public struct HandoffReportQuery {
     }
 
     private func rejections() throws -> Report.Section {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.fetchRows(sql: """
             WITH x AS (
                 SELECT r.connector, r.action, COALESCE(r.reason, '(no reason)') AS reason, r.record_ref,
                        ROW_NUMBER() OVER (PARTITION BY r.connector, r.action, r.reason ORDER BY r.id) AS rn,
                        COUNT(*) OVER (PARTITION BY r.connector, r.action, r.reason) AS n
                 FROM reconciliation r \(runJoin) WHERE r.action IN ('rejected', 'suppressed') AND \(runPeriod)
             )
-            SELECT connector, action, reason, n, group_concat(record_ref, '; ') AS examples
+            SELECT connector, action, reason, n, \(db.groupConcat("record_ref", separator: "'; '", order: "rn")) AS examples
             FROM x WHERE rn <= \(scope.examples) GROUP BY connector, action, reason ORDER BY n DESC, connector, reason
             """, arguments: arguments)
         let table = Report.Table(id: "reasons", title: "By reason", columns: ["connector", "outcome", "reason", "records", "examples"],
@@ -124,7 +123,7 @@ public struct HandoffReportQuery {
         let claim = "lower(trim(l.marketing_status))"
         let from = """
             FROM leads l
-            WHERE 1\(scope.period("l.first_seen_at"))\(leadConnectorFilter)
+            WHERE TRUE\(scope.period("l.first_seen_at"))\(leadConnectorFilter)
               AND ((\(claim) IN (\(list(Self.claimsQualified))) AND l.status != 'qualified')
                 OR (\(claim) IN (\(list(Self.claimsNotQualified))) AND l.status = 'qualified'))
             """
@@ -133,7 +132,7 @@ public struct HandoffReportQuery {
         // Counts by one aggregate; only the listed examples are fetched row by row.
         var counts: [String: [String: Int]] = [:]
         var total = 0
-        for row in try Row.fetchAll(db, sql: "SELECT \(source) AS source, \(direction) AS direction, COUNT(*) AS n \(from) GROUP BY 1, 2",
+        for row in try db.fetchRows(sql: "SELECT \(source) AS source, \(direction) AS direction, COUNT(*) AS n \(from) GROUP BY 1, 2",
                                     arguments: arguments) {
             counts[row["source"], default: [:]][row["direction"]] = row["n"]
             total += row["n"] as Int
@@ -141,7 +140,7 @@ public struct HandoffReportQuery {
         let summary = counts.keys.sorted().map { source -> [Report.Cell] in
             [.text(source), .count(counts[source]!["source says qualified"] ?? 0), .count(counts[source]!["leadsync qualified"] ?? 0)]
         }
-        let details = try Row.fetchAll(db, sql: """
+        let details = try db.fetchRows(sql: """
             SELECT \(source) AS source, l.id, l.marketing_status, l.status, l.status_reason, l.score, l.score_lines \(from)
             ORDER BY l.id LIMIT \(scope.detailRows)
             """, arguments: arguments).map { row -> [Report.Cell] in
@@ -165,16 +164,15 @@ public struct HandoffReportQuery {
             """
         // Only leads handed off at least the SLA ago in plain hours can be past it in business hours.
         let latest = StoreTime.format(scope.now.addingTimeInterval(-scope.slaBusinessHours * 3600))
-        let rows = try Row.fetchCursor(db, sql: "SELECT COALESCE(l.sales_owner, l.owner, '(unassigned)') AS owner, l.handed_off_at \(filter)",
-                                       arguments: arguments)
         var byOwner: [String: (count: Int, oldest: Double)] = [:]
         var overdue = 0, waitingCount = 0
-        while let row = try rows.next() {
+        try db.forEachRow(sql: "SELECT COALESCE(l.sales_owner, l.owner, '(unassigned)') AS owner, l.handed_off_at \(filter)",
+                          arguments: arguments) { row in
             waitingCount += 1
             let handedOffAt: String = row["handed_off_at"]
-            guard handedOffAt <= latest, let handed = StoreTime.parse(handedOffAt) else { continue }
+            guard handedOffAt <= latest, let handed = StoreTime.parse(handedOffAt) else { return }
             let waited = scope.businessHours.between(handed, scope.now)
-            guard waited > scope.slaBusinessHours else { continue }
+            guard waited > scope.slaBusinessHours else { return }
             overdue += 1
             let owner: String = row["owner"]
             let current = byOwner[owner] ?? (0, 0)
@@ -192,7 +190,7 @@ public struct HandoffReportQuery {
     }
 
     private func salesRejections() throws -> Report.Section {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.fetchRows(sql: """
             SELECT COALESCE(l.sales_reason, '(no reason given)') AS reason, COALESCE(NULLIF(l.source, ''), '(no source)') AS source, COUNT(*) AS n
             FROM leads l WHERE l.rejected_at IS NOT NULL\(scope.period("l.rejected_at"))\(leadConnectorFilter)
             GROUP BY reason, source ORDER BY n DESC, reason, source
@@ -228,32 +226,32 @@ public struct HandoffReportQuery {
                           AND \(runPeriod))
             """
         let orphans = """
-            FROM leads l WHERE 1\(scope.period("l.first_seen_at"))
+            FROM leads l WHERE TRUE\(scope.period("l.first_seen_at"))
               AND NOT EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id)
             """
         let unmatched = "FROM reconciliation r \(runJoin) WHERE r.action = 'unmatched' AND \(runPeriod)"
-        func count(_ from: String, _ what: String = "COUNT(*)") throws -> Int { try Int.fetchOne(db, sql: "SELECT \(what) \(from)", arguments: arguments) ?? 0 }
+        func count(_ from: String, _ what: String = "COUNT(*)") throws -> Int { try db.fetchOne(Int.self, sql: "SELECT \(what) \(from)", arguments: arguments) ?? 0 }
         let counts = (missing: try count(missing, "COUNT(DISTINCT r.lead_id)"), notHandedOff: try count(notHandedOff),
                       orphans: try count(orphans), unmatched: try count(unmatched))
         var rows: [[Report.Cell]] = []
         // Examples only where there is something to show: in a healthy store the counts are zero.
         if counts.missing > 0 {
-            for row in try Row.fetchAll(db, sql: "SELECT r.lead_id, MIN(r.connector || ' ' || r.record_ref) AS record \(missing) GROUP BY r.lead_id ORDER BY r.lead_id LIMIT \(limit)",
+            for row in try db.fetchRows(sql: "SELECT r.lead_id, MIN(r.connector || ' ' || r.record_ref) AS record \(missing) GROUP BY r.lead_id ORDER BY r.lead_id LIMIT \(limit)",
                                         arguments: arguments) {
                 rows.append([.text("qualified in the log, missing from the pipeline"), .text(String(row["lead_id"] as Int64)), .text(row["record"])])
             }
         }
         if counts.notHandedOff > 0 {
-            for row in try Row.fetchAll(db, sql: "SELECT l.id \(notHandedOff) ORDER BY l.id LIMIT \(limit)", arguments: arguments) {
+            for row in try db.fetchRows(sql: "SELECT l.id \(notHandedOff) ORDER BY l.id LIMIT \(limit)", arguments: arguments) {
                 rows.append([.text("qualified in the log, never handed off"), .text(String(row["id"] as Int64)), .text("")])
             }
         }
         if counts.orphans > 0 {
-            for row in try Row.fetchAll(db, sql: "SELECT l.id \(orphans) ORDER BY l.id LIMIT \(limit)", arguments: arguments) {
+            for row in try db.fetchRows(sql: "SELECT l.id \(orphans) ORDER BY l.id LIMIT \(limit)", arguments: arguments) {
                 rows.append([.text("in the pipeline with no marketing record"), .text(String(row["id"] as Int64)), .text("")])
             }
         }
-        for row in counts.unmatched == 0 ? [] : try Row.fetchAll(db, sql: "SELECT r.connector, r.record_ref, r.external_id \(unmatched) ORDER BY r.id LIMIT \(limit)", arguments: arguments) {
+        for row in counts.unmatched == 0 ? [] : try db.fetchRows(sql: "SELECT r.connector, r.record_ref, r.external_id \(unmatched) ORDER BY r.id LIMIT \(limit)", arguments: arguments) {
             rows.append([.text("sales holds a lead marketing never handed off"), .text((row["external_id"] as String?) ?? ""),
                          .text("\(row["connector"] as String) \(row["record_ref"] as String)")])
         }
@@ -268,7 +266,7 @@ public struct HandoffReportQuery {
     }
 
     private func fieldDrift() throws -> Report.Section {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.fetchRows(sql: """
             SELECT e.lead_id, e.field, e.marketing_value, e.value, e.edited_at FROM sales_edits e JOIN leads l ON l.id = e.lead_id
             WHERE e.marketing_value IS NOT NULL AND e.marketing_value != e.value \(scope.period("e.edited_at"))\(leadConnectorFilter)
             ORDER BY e.field, e.lead_id
@@ -287,13 +285,13 @@ public struct HandoffReportQuery {
     }
 
     private func duplicates() throws -> Report.Section {
-        let kinds = try Row.fetchAll(db, sql: """
-            SELECT kind, COUNT(*) AS n FROM merges WHERE at >= :since AND at < :until GROUP BY kind ORDER BY kind
+        let kinds = try db.fetchRows(sql: """
+            SELECT kind, COUNT(*) AS n FROM merges WHERE at >= ?1 AND at < ?2 GROUP BY kind ORDER BY kind
             """, arguments: arguments)
         var count: [String: Int] = [:]
         for row in kinds { count[row["kind"]] = row["n"] }
-        let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_queue WHERE status = 'pending'") ?? 0
-        let separated = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_queue WHERE status = 'separated' AND decided_at >= :since AND decided_at < :until",
+        let pending = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM review_queue WHERE status = 'pending'") ?? 0
+        let separated = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM review_queue WHERE status = 'separated' AND decided_at >= ?1 AND decided_at < ?2",
                                          arguments: arguments) ?? 0
         let automatic = (count["email"] ?? 0) + (count["phone+name"] ?? 0) + (count["fuzzy"] ?? 0)
         return .init(id: "duplicates", title: "Duplicates",

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LeadsyncCore
 
 /// What a report covers and how it judges: the period (ISO 8601 UTC, `until` exclusive), one connector or
@@ -29,22 +28,18 @@ public struct ReportScope: Sendable {
         self.now = end.map { min($0, now) } ?? now
     }
 
-    /// `AND column >= :since AND column < :until`, or nothing when the period is unbounded on that side: a
+    /// `AND column >= ?1 AND column < ?2`, or nothing when the period is unbounded on that side: a
     /// range over all time would make SQLite walk the column's index row by row instead of scanning the table.
     public func period(_ column: String) -> String {
-        (since == "0000" ? "" : " AND \(column) >= :since") + (until == "9999" ? "" : " AND \(column) < :until")
+        (since == "0000" ? "" : " AND \(column) >= ?1") + (until == "9999" ? "" : " AND \(column) < ?2")
     }
 
-    /// `:since`, `:until` and, for one connector, `:connector`.
-    var arguments: StatementArguments {
-        var values: [String: (any DatabaseValueConvertible)?] = ["since": since, "until": until]
-        if let connector { values["connector"] = connector }
-        return StatementArguments(values)
-    }
+    /// The scope's statement arguments: `?1` since, `?2` until and `?3` the one connector (NULL for all).
+    var arguments: SQLArguments { [since, until, connector] }
 
     /// Leads (`l`) of the one connector (any of its records folded in), when the report is for one connector.
     var leadsOfConnector: String {
-        connector == nil ? "" : " AND EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id AND p.connector = :connector)"
+        connector == nil ? "" : " AND EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id AND p.connector = ?3)"
     }
 
     /// The scope as the report prints it.

@@ -1,0 +1,19 @@
+/// The sales pipeline store, SQLite or PostgreSQL: everything else in leadsync sees only this. Both run the
+/// same store code (`StoreTransaction`, `StoreReader`) over an `SQLConnection`.
+public protocol PipelineStore: AnyObject, Sendable {
+    /// Where the store is, for messages: the SQLite file, or the PostgreSQL URL without its password.
+    var location: String { get }
+    /// Told how long each committed or rolled-back batch transaction took (the daemon's latency metric).
+    var transactionObserver: (@Sendable (Duration) -> Void)? { get set }
+    /// Runs one batch in one transaction: everything it writes commits together or not at all.
+    func batch<T>(_ body: (StoreTransaction) throws -> T) throws -> T
+    /// Runs `body` in one transaction that is rolled back: `--dry-run` computes everything and writes nothing.
+    func dryRun<T>(_ body: (StoreTransaction) throws -> T) throws -> T
+    /// Runs `body` on a consistent snapshot.
+    func read<T>(_ body: (StoreReader) throws -> T) throws -> T
+    /// Why the store cannot be used right now, or nil.
+    func healthProblem() -> String?
+    /// Makes deleted rows unrecoverable from the store's files (after an erasure): SQLite's WAL is emptied
+    /// into the secure-deleted database; PostgreSQL's dead row versions are vacuumed.
+    func checkpoint() throws
+}

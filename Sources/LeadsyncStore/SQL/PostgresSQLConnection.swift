@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// `SQLConnection` over one postgres-nio connection. The store's code is synchronous (a batch is a plain
+/// function over a transaction), so each statement waits for its future here, on the caller's thread —
+/// never on an event-loop thread, where waiting would deadlock.
+final class PostgresSQLConnection: SQLConnection {
+    let connection: PostgresConnection
+    private let logger: Logger
+    var dialect: SQLDialect { .postgres }
+    /// `?` marks rewritten as `$n`, per SQL text, with the highest parameter number used.
+    private var translations: [String: (sql: String, parameters: Int)] = [:]
+
+    init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection; self.logger = logger
+    }
+
+    var isClosed: Bool { connection.isClosed }
+
+    @discardableResult
+    func execute(sql: String, arguments: SQLArguments) throws -> Int {
+        try run(sql, arguments).metadata.rows ?? 0
+    }
+
+    func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
+        let result = try run(sql, arguments)
+        var columns: SQLColumns?
+        for row in result.rows {
+            let cells = Array(row)
+            if columns == nil { columns = SQLColumns(cells.map(\.columnName)) }
+            try body(SQLRow(columns: columns!, values: try cells.map(Self.value)))
+        }
+    }
+
+    /// Statements one at a time: the extended protocol postgres-nio speaks takes one per message.
+    func script(_ sql: String) throws {
+        for statement in Self.statements(sql) { try execute(sql: statement, arguments: []) }
+    }
+
+    /// `sql` cut at each `;` outside string literals and quoted names.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = [], current = ""
+        var quote: Character?
+        for c in sql {
+            if let open = quote {
+                if c == open { quote = nil }
+            } else if c == "'" || c == "\"" {
+                quote = c
+            } else if c == ";" {
+                if !current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { statements.append(current) }
+                current = ""
+                continue
+            }
+            current.append(c)
+        }
+        if !current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { statements.append(current) }
+        return statements
+    }
+
+    private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+        let translation: (sql: String, parameters: Int)
+        if let known = translations[sql] { translation = known } else {
+            translation = Self.numberMarks(sql)
+            translations[sql] = translation
+        }
+        var binds = PostgresBindings(capacity: translation.parameters)
+        // Trailing arguments the statement does not use are dropped: an unused NULL has no type PostgreSQL
+        // could infer, and SQLite's connection does the same.
+        for value in arguments.values.prefix(translation.parameters) {
+            switch value {
+            case .null: binds.appendNull()
+            case .integer(let number): binds.append(number)
+            case .real(let number): binds.append(number)
+            case .text(let text): binds.append(text)
+            }
+        }
+        do {
+            return try connection.query(PostgresQuery(unsafeSQL: translation.sql, binds: binds), logger: logger).wait()
+        } catch {
+            throw Self.storeError(error, sql: translation.sql)
+        }
+    }
+
+    /// Rewrites `?` as `$1`, `$2`… and `?N` as `$N`, outside string literals, quoted names and comments.
+    static func numberMarks(_ sql: String) -> (sql: String, parameters: Int) {
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 16)
+        var next = 0, highest = 0
+        var characters = Array(sql.unicodeScalars)[...]
+        while let c = characters.popFirst() {
+            switch c {
+            case "'", "\"":
+                output.unicodeScalars.append(c)
+                while let d = characters.popFirst() {
+                    output.unicodeScalars.append(d)
+                    if d == c { break }  // a doubled quote re-opens on the next turn of the outer loop
+                }
+            case "-" where characters.first == "-":
+                output.unicodeScalars.append(c)
+                while let d = characters.popFirst() {
+                    output.unicodeScalars.append(d)
+                    if d == "\n" { break }
+                }
+            case "?":
+                var digits = ""
+                while let d = characters.first, d.properties.numericType != nil, d.isASCII { digits.unicodeScalars.append(d); characters.removeFirst() }
+                let number: Int
+                if let explicit = Int(digits) { number = explicit } else { next += 1; number = next }
+                highest = max(highest, number)
+                output += "$\(number)"
+            default:
+                output.unicodeScalars.append(c)
+            }
+        }
+        return (output, highest)
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .numeric:
+            // SUM over bigint is numeric: an integer when it is one, as SQLite's SUM gives.
+            let number = try cell.decode(Decimal.self)
+            let double = NSDecimalNumber(decimal: number).doubleValue
+            if double.rounded() == double, abs(double) < 9e15 { return .integer(Int64(double)) }
+            return .real(double)
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+
+    static func storeError(_ error: Error, sql: String) -> StoreError {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return StoreError("PostgreSQL refused a statement: \(message)\(code)", sqlState: error.serverInfo?[.sqlState])
+            }
+            return StoreError("PostgreSQL connection failed: \(error.code)", sqlState: nil)
+        }
+        return StoreError("PostgreSQL: \(error)")
+    }
+}
