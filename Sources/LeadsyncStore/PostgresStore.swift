@@ -121,7 +121,7 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
 
     /// Borrows a connection from the pool (opening one if fewer than `pool` are open), replacing one the
     /// server closed (a restart) before use.
-    private func withConnection<T>(_ body: (PostgresSQLConnection) throws -> T) throws -> T {
+    func withConnection<T>(_ body: (PostgresSQLConnection) throws -> T) throws -> T {
         condition.lock()
         while idle.isEmpty && open >= max(1, settings.pool) { condition.wait() }
         var connection = idle.popLast()

@@ -71,8 +71,9 @@ import Testing
 
     /// The run stops taking records at `limits.max_records_per_run`, mid-file: the file stays claimed at its
     /// checkpoint and the next runs take the rest, each record logged once, until everything is in.
-    @Test func theRecordLimitPerRunDefersTheRestToTheNextRun() throws {
-        let ws = try Workspace(connectors: ["crm": "generic"], batchSize: 2, mainExtras: "limits:\n  max_records_per_run: 5\n")
+    @Test(arguments: StoreKind.allCases)
+    func theRecordLimitPerRunDefersTheRestToTheNextRun(store: StoreKind) throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], batchSize: 2, mainExtras: "limits:\n  max_records_per_run: 5\n", store: store)
         try ws.drop("crm", "a.csv", "email\n" + (1...4).map { "a\($0)@acme.fr\n" }.joined())
         try ws.drop("crm", "b.csv", "email\n" + (1...4).map { "b\($0)@acme.fr\n" }.joined())
         let first = try ws.sync()

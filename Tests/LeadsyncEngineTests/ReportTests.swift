@@ -37,8 +37,8 @@ import Testing
         """
 
     /// The scenario, synced; the workspace and a reader of its store.
-    static func scenario() throws -> Workspace {
-        let ws = try Workspace(connectors: ["web": "generic"], rules: rules)
+    static func scenario(_ store: StoreKind = .sqlite) throws -> Workspace {
+        let ws = try Workspace(connectors: ["web": "generic"], rules: rules, store: store)
         try ws.directory.write("connectors/crm.yaml", "name: crm\nkind: sales-outcomes\npath: drops/crm\n")
         try FileManager.default.createDirectory(at: ws.directory.path("drops/crm"), withIntermediateDirectories: true)
         func drop(_ connector: String, _ name: String, _ text: String, at date: Date) throws {
@@ -110,8 +110,10 @@ import Testing
         #expect(try DatabaseQueue(path: ws.storePath).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sales_stages") } == 6)
     }
 
-    @Test func handoffReportSectionsMatchTheHandCheckedNumbers() throws {
-        let ws = try Self.scenario()
+    /// On both stores (part of the store conformance suite).
+    @Test(arguments: StoreKind.allCases)
+    func handoffReportSectionsMatchTheHandCheckedNumbers(store: StoreKind) throws {
+        let ws = try Self.scenario(store)
         let report = try ws.store().read { try $0.handoffReport(scope: scope(), generatedAt: "test") }
         #expect(report.sections.map(\.id) == ["balance", "rejected", "disagreements", "not_acted_on", "sales_rejected", "lost", "drift", "duplicates"])
 
@@ -155,8 +157,10 @@ import Testing
         #expect(early.section("not_acted_on")?.figure("overdue") == .count(0))
     }
 
-    @Test func funnelBySourceMatchesTheHandCheckedNumbers() throws {
-        let ws = try Self.scenario()
+    /// On both stores (part of the store conformance suite).
+    @Test(arguments: StoreKind.allCases)
+    func funnelBySourceMatchesTheHandCheckedNumbers(store: StoreKind) throws {
+        let ws = try Self.scenario(store)
         let report = try ws.store().read {
             try $0.funnelReport(scope: scope(), by: .source, target: 4000, healthyCoverage: 3, generatedAt: "test")
         }
@@ -192,8 +196,9 @@ import Testing
     }
 
     /// The duplicates section: an automatic merge (same email from two tools) and a pending review.
-    @Test func duplicatesSectionCountsMergesAndPendingReviews() throws {
-        let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"])
+    @Test(arguments: StoreKind.allCases)
+    func duplicatesSectionCountsMergesAndPendingReviews(store: StoreKind) throws {
+        let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"], store: store)
         try ws.drop("crm", "a.csv", "email,first_name,last_name,company,postal_code,created_at\nann@kestrel.fr,Ann,Girard,Kestrel,44000,2026-10-01\n"
                     + "camille.girard@kestrel.fr,Camille,Girard,Kestrel,44000,2026-10-01\n")
         #expect(try ws.sync().balanced)

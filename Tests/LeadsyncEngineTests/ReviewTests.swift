@@ -1,18 +1,18 @@
 import Foundation
-import GRDB
 import Testing
 import LeadsyncStore
 import LeadsyncTesting
 
-/// The review queue end to end: a sync leaves an uncertain pair, `leadsync review` decides it, the store follows.
+/// The review queue end to end: a sync leaves an uncertain pair, `leadsync review` decides it, the store follows —
+/// on SQLite and on PostgreSQL (part of the store conformance suite).
 @Suite struct ReviewTests {
     let cli: CommandLineTool
     init() throws { cli = try CommandLineTool.leadsync() }
 
     /// Camille Girard, then a record one typo away at the same company and postal code: a review, not a merge.
     /// Each record carries its own date, so which values survive does not depend on when the files were written.
-    func workspaceWithAPendingReview() throws -> Workspace {
-        let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"])
+    func workspaceWithAPendingReview(_ store: StoreKind) throws -> Workspace {
+        let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"], store: store)
         try ws.drop("crm", "a.csv", "email,first_name,last_name,company,postal_code,job_title,created_at\ncamille.girard@kestrel.fr,Camille,Girard,Kestrel,44000,CTO,2026-10-01\n")
         #expect(try ws.sync().balanced)
         try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone,created_at\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78,2026-10-02\n")
@@ -22,11 +22,12 @@ import LeadsyncTesting
     }
 
     func count(_ ws: Workspace, _ sql: String) throws -> Int {
-        try DatabaseQueue(path: ws.storePath).read { try Int.fetchOne($0, sql: sql) ?? 0 }
+        try ws.count(sql)
     }
 
-    @Test func mergeFoldsTheRecordIntoTheCandidateAndIsRemembered() throws {
-        let ws = try workspaceWithAPendingReview()
+    @Test(arguments: StoreKind.allCases)
+    func mergeFoldsTheRecordIntoTheCandidateAndIsRemembered(store: StoreKind) throws {
+        let ws = try workspaceWithAPendingReview(store)
         let list = try cli.run(["review", "list", "--config", ws.configPath])
         #expect(list.status == 0 && list.stdout.contains("web/b.csv#2") == false && list.stdout.contains("b.csv#2"), "\(list.stdout)")
         let show = try cli.run(["review", "show", "1", "--config", ws.configPath])
@@ -52,8 +53,9 @@ import LeadsyncTesting
         #expect(try count(ws, "SELECT count(*) FROM review_queue") == 1)
     }
 
-    @Test func separateKeepsBothLeadsAndPersists() throws {
-        let ws = try workspaceWithAPendingReview()
+    @Test(arguments: StoreKind.allCases)
+    func separateKeepsBothLeadsAndPersists(store: StoreKind) throws {
+        let ws = try workspaceWithAPendingReview(store)
         let separate = try cli.run(["review", "separate", "1", "--config", ws.configPath])
         #expect(separate.status == 0, "\(separate.stderr)")
         #expect(try ws.leads().count == 2)
@@ -64,8 +66,9 @@ import LeadsyncTesting
         #expect(try cli.run(["review", "show", "9", "--config", ws.configPath]).status == 1)
     }
 
-    @Test func unmergeSplitsTheRecordBackOutAndKeepsTheBalance() throws {
-        let ws = try workspaceWithAPendingReview()
+    @Test(arguments: StoreKind.allCases)
+    func unmergeSplitsTheRecordBackOutAndKeepsTheBalance(store: StoreKind) throws {
+        let ws = try workspaceWithAPendingReview(store)
         #expect(try cli.run(["review", "merge", "1", "--config", ws.configPath]).status == 0)
         #expect(try ws.leads().count == 1)
 

@@ -101,7 +101,7 @@ public struct HandoffReportQuery {
                 FROM reconciliation r \(runJoin) WHERE r.action IN ('rejected', 'suppressed') AND \(runPeriod)
             )
             SELECT connector, action, reason, n, \(db.groupConcat("record_ref", separator: "'; '", order: "rn")) AS examples
-            FROM x WHERE rn <= \(scope.examples) GROUP BY connector, action, reason ORDER BY n DESC, connector, reason
+            FROM x WHERE rn <= \(scope.examples) GROUP BY connector, action, reason, n ORDER BY n DESC, connector, reason
             """, arguments: arguments)
         let table = Report.Table(id: "reasons", title: "By reason", columns: ["connector", "outcome", "reason", "records", "examples"],
                                  rows: rows.map { [.text($0["connector"]), .text($0["action"]), .text($0["reason"]), .count($0["n"]), .text($0["examples"])] })
