@@ -6,9 +6,9 @@ import LeadsyncCore
 /// range (`company_key`) uses the "C" collation, which orders by code point as SQLite does.
 ///
 /// Versioning: `leadsync_schema` holds the version. A new version of the schema adds a step to both
-/// `Schema.migrator` and `PostgresSchema.steps`.
+/// `Schema.migrator` and `PostgresSchema.migrate` (`create` is version 3; later versions are steps).
 enum PostgresSchema {
-    static let version = 3
+    static let version = 4
 
     static var create: String {
         let fieldColumns = Schema.leadFieldColumns.map { "\($0) TEXT" }.joined(separator: ",\n    ")
@@ -191,7 +191,7 @@ enum PostgresSchema {
     static let tables = ["runs", "accounts", "leads", "lead_provenance", "reconciliation", "files", "synced_contents",
                          "feed_state", "handoffs", "suppressions", "routing_cursors", "match_blocks", "match_blocks_full",
                          "merges", "review_queue", "match_decisions", "sales_stages", "lead_redirects", "erased_leads",
-                         "store_secrets", "sales_edits"]
+                         "store_secrets", "sales_edits", "file_leases", "feed_polls"]
 
     /// Tables whose id is an identity column: after rows are copied in with their ids, the sequence must
     /// move past them.
@@ -207,10 +207,13 @@ enum PostgresSchema {
             throw StoreError("the PostgreSQL store has schema version \(current), newer than this leadsync (\(version)); upgrade leadsync")
         }
         guard current < version else { return }
-        try db.script(create)
-        var generator = SystemRandomNumberGenerator()
-        let salt = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
-        try db.execute(sql: "INSERT INTO store_secrets (name, value) VALUES ('suppression_salt', ?)", arguments: [salt])
+        if current < 3 {
+            try db.script(create)
+            var generator = SystemRandomNumberGenerator()
+            let salt = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
+            try db.execute(sql: "INSERT INTO store_secrets (name, value) VALUES ('suppression_salt', ?)", arguments: [salt])
+        }
+        if current < 4 { try db.script(Schema.v4) }
         try db.execute(sql: "INSERT INTO leadsync_schema (version) VALUES (?)", arguments: [version])
     }
 }

@@ -238,6 +238,26 @@ enum Schema {
             let salt = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
             try db.execute(sql: "INSERT INTO store_secrets (name, value) VALUES ('suppression_salt', ?)", arguments: [salt])
         }
+        // v4: several instances sharing one store (PostgreSQL): who holds a claimed file, and when a feed was
+        // last polled by any of them. Same tables on SQLite, so a store moves between the two whole.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: Schema.v4)
+        }
         return migrator
     }
+
+    static let v4 = """
+        CREATE TABLE file_leases (             -- a claimed file is an instance's until expires_at; renewed every batch
+            connector TEXT NOT NULL,
+            name TEXT NOT NULL,                -- its name in processing/
+            owner TEXT NOT NULL,               -- host:pid:random of the instance
+            expires_at TEXT NOT NULL,
+            PRIMARY KEY (connector, name)
+        );
+        CREATE TABLE feed_polls (              -- the last poll of a feed by any instance: each interval polls once
+            connector TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            polled_at TEXT NOT NULL
+        )
+        """
 }

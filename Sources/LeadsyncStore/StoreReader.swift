@@ -43,6 +43,11 @@ public struct StoreReader {
         try db.fetchOne(Int.self, sql: sql, arguments: arguments) ?? 0
     }
 
+    /// One text value from a query, or nil.
+    public func text(_ sql: String, _ arguments: SQLArguments = []) throws -> String? {
+        try db.fetchOne(String.self, sql: sql, arguments: arguments)
+    }
+
     public func pendingReviewCount() throws -> Int {
         try db.fetchOne(Int.self, sql: "SELECT count(*) FROM review_queue WHERE status = 'pending'") ?? 0
     }

@@ -12,15 +12,17 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// - Parameters:
     ///   - user: run as this uid/gid (through setpriv), for tests where root's privileges would hide a problem.
+    /// - Parameter config: another main config in the workspace (an instance of several, with its own
+    ///   listen port); the workspace's `leadsync.yaml` when nil.
     public init(workspace: Workspace, port: Int, watchdogUSec: Int = 2_000_000, environment extra: [String: String] = [:],
-                asUser user: (uid: Int, gid: Int)? = nil) throws {
+                asUser user: (uid: Int, gid: Int)? = nil, config: String? = nil) throws {
         self.port = port
         notify = try NotifySocket()
         logFile = workspace.directory.path("daemon-\(UUID().uuidString.prefix(6)).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let tool = try CommandLineTool.leadsync()
         process = Process()
-        var arguments = ["run", "--config", workspace.configPath]
+        var arguments = ["run", "--config", config ?? workspace.configPath]
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             arguments = ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--", tool.executable.path] + arguments

@@ -85,6 +85,7 @@ public final class SyncExecutor: Service, @unchecked Sendable {
             options.connectors = [name]
             options.control = control
             options.completeFiles = files
+            options.scheduledFeedPoll = true
             let metrics = self.metrics
             options.feedResponse = { connector, status in metrics.feedResponse(connector: connector, status: status) }
             do {

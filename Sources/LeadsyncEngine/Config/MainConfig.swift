@@ -14,6 +14,9 @@ public enum StoreLocation: Sendable, Equatable {
 public struct PostgresLocation: Sendable, Equatable {
     public var settings: PostgresSettings
     public var password: SecretSource?
+    /// How long a claimed file stays an instance's after its last committed batch: past this, another
+    /// instance sharing the store takes it over (the first one crashed or hangs).
+    public var leaseSeconds = 60.0
 
     /// The settings with the password read.
     public func resolved() throws -> PostgresSettings {
@@ -204,7 +207,7 @@ extension MainConfig {
     /// `store.postgres`: the URL (`$NAME` reads it from the environment), where the password comes from,
     /// TLS and the pool size.
     static func postgresLocation(_ node: ConfigNode) throws -> PostgresLocation {
-        try node.onlyKeys(["url", "password_credential", "password_file", "password_env", "tls", "pool"])
+        try node.onlyKeys(["url", "password_credential", "password_file", "password_env", "tls", "pool", "lease"])
         guard var url = try node.string("url"), !url.isEmpty else {
             throw node.error("missing required key 'url' (postgres://USER@HOST:PORT/DATABASE)", key: "url")
         }
@@ -234,7 +237,12 @@ extension MainConfig {
             guard (1...64).contains(pool) else { throw node.child("pool")!.error("must be between 1 and 64") }
             settings.pool = pool
         }
-        return PostgresLocation(settings: settings, password: password)
+        var location = PostgresLocation(settings: settings, password: password)
+        if let lease = try node.seconds("lease") {
+            guard lease >= 5 else { throw node.child("lease")!.error("must be at least 5s (a batch must commit within it)") }
+            location.leaseSeconds = lease
+        }
+        return location
     }
 }
 

@@ -17,6 +17,14 @@ extension StoreLocation {
         }
     }
 
+    /// With a PostgreSQL store, several instances may share the store, the drop directories and the feeds:
+    /// claimed files are leased in the store (no directory lock), feeds polled once per interval by any of
+    /// them. The lease length; nil for SQLite (one instance, a directory lock).
+    public var sharedLeaseSeconds: Double? {
+        if case .postgres(let location) = self { return location.leaseSeconds }
+        return nil
+    }
+
     /// The store as messages name it (a PostgreSQL URL without its password).
     public var described: String {
         switch self {

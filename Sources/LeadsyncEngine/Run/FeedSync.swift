@@ -9,6 +9,19 @@ extension SyncRunner {
     /// conditional request answered 304. A failure leaves everything not yet committed for the next run.
     func runFeed(_ connector: ConnectorConfig, feed: FeedSettings, runID: String, now: String, options: SyncOptions,
                  report: inout SyncReport, commit: Commit) throws {
+        if options.scheduledFeedPoll, !options.dryRun, configuration.main.store.sharedLeaseSeconds != nil {
+            let now = Date()
+            var taken = false
+            // A tenth of the interval of slack: the instances' timers drift and jitter.
+            try commit { tx in
+                taken = try tx.takeFeedPoll(connector: connector.name, owner: InstanceIdentity.current, now: StoreTime.format(now),
+                                            notBefore: StoreTime.format(now.addingTimeInterval(-feed.interval * 0.9)))
+            }
+            guard taken else {
+                report.polledElsewhere.append(connector.name)
+                return
+            }
+        }
         var summary = report.connectors[connector.name] ?? ConnectorSummary()
         defer { report.connectors[connector.name] = summary }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("leadsync-feed-\(UUID().uuidString)")

@@ -28,3 +28,13 @@ struct RunInterrupted: Error {}
 
 /// Thrown inside a batch's transaction when the run was cancelled: the batch is rolled back.
 struct RunCancelled: Error {}
+
+/// Thrown inside a batch's transaction when another instance took over the file being read (this one
+/// stalled past `store.postgres.lease`): the batch is rolled back and the file left to the other.
+struct LeaseLost: Error, CustomStringConvertible {
+    var connector: String
+    var name: String
+    var description: String {
+        "\(connector)/\(name): another instance took the file over (this one did not commit within store.postgres.lease); it carries on from the last checkpoint"
+    }
+}

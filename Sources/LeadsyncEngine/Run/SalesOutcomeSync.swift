@@ -55,6 +55,7 @@ extension SyncRunner {
             let recordsSeen = seen
             if options.dryRun, final { return }
             try commit { tx in
+                try file.lease?.renew(tx)
                 var entries: [ReconciliationEntry] = []
                 for row in rows {
                     switch row {
@@ -66,6 +67,7 @@ extension SyncRunner {
                 for entry in entries { summary.count(entry) }
                 try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: recordsSeen,
                                       status: final ? .done : .claimed, runID: runID, now: now)
+                if final, let lease = file.lease { try tx.releaseFile(connector: lease.connector, name: lease.name) }
             }
             options.progress?.reading(connector: connector.name, file: file.name, records: recordsSeen, recordsPerSecond: 0)
         }

@@ -13,6 +13,8 @@ public struct SyncReport: Sendable, Encodable {
     public var replayedFiles: [String] = []
     /// Feeds whose first page answered 304 Not Modified: nothing to do.
     public var notModified: [String] = []
+    /// Feeds another instance sharing the store polled within their interval: skipped this time.
+    public var polledElsewhere: [String] = []
     /// Connectors whose source failed (a feed's permanent error or exhausted retries): the exit code is 4.
     public var sourceFailures: [String: String] = [:]
     /// Leads handed off to sales in this run, per connector (a lead is handed off once, ever).
@@ -33,7 +35,7 @@ public struct SyncReport: Sendable, Encodable {
         public var movedTo: String?
     }
 
-    enum CodingKeys: String, CodingKey { case run_id, dry_run, interrupted, record_limit_reached, connectors, handed_off, balanced, failed_files, connector_errors, replayed_files, not_modified, source_failures }
+    enum CodingKeys: String, CodingKey { case run_id, dry_run, interrupted, record_limit_reached, connectors, handed_off, balanced, failed_files, connector_errors, replayed_files, not_modified, polled_elsewhere, source_failures }
     enum SummaryKeys: String, CodingKey {
         case received, created, updated, unchanged, merged, rejected, suppressed, unmatched, qualified, disqualified, nurture, balanced
     }
@@ -61,6 +63,7 @@ public struct SyncReport: Sendable, Encodable {
         try container.encode(connectorErrors, forKey: .connector_errors)
         try container.encode(replayedFiles, forKey: .replayed_files)
         try container.encode(notModified, forKey: .not_modified)
+        try container.encode(polledElsewhere, forKey: .polled_elsewhere)
         try container.encode(sourceFailures, forKey: .source_failures)
     }
 
@@ -102,6 +105,10 @@ public struct SyncReport: Sendable, Encodable {
             lines.append("")
             lines.append("not modified since the last run (HTTP 304): \(notModified.joined(separator: ", "))")
         }
+        if !polledElsewhere.isEmpty {
+            lines.append("")
+            lines.append("polled by another instance within its interval: \(polledElsewhere.joined(separator: ", "))")
+        }
         for (name, error) in sourceFailures.sorted(by: { $0.key < $1.key }) {
             lines.append("")
             lines.append("SOURCE FAILED \(name): \(error)")
@@ -110,7 +117,7 @@ public struct SyncReport: Sendable, Encodable {
             lines.append("")
             lines.append("CONNECTOR \(name) DID NOT RUN: \(error)")
         }
-        if connectors.isEmpty && connectorErrors.isEmpty && sourceFailures.isEmpty && notModified.isEmpty { lines.append("no connector had anything to do") }
+        if connectors.isEmpty && connectorErrors.isEmpty && sourceFailures.isEmpty && notModified.isEmpty && polledElsewhere.isEmpty { lines.append("no connector had anything to do") }
         return lines.joined(separator: "\n")
     }
 }

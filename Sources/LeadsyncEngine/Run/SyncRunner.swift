@@ -30,6 +30,9 @@ public struct SyncOptions {
     public var completeFiles: Set<String> = []
     /// Told the HTTP status of every feed response, retries included (the daemon's metrics).
     public var feedResponse: (@Sendable (_ connector: String, _ status: Int) -> Void)?
+    /// A scheduled poll (the daemon's): with a shared store, a feed another instance polled within its
+    /// interval is skipped, so N instances poll it once per interval. A CLI sync always polls.
+    public var scheduledFeedPoll = false
     public init() {}
 }
 
@@ -127,6 +130,24 @@ public final class SyncRunner {
         var complete: () throws -> Void
         /// Sets a refused document aside and says where it went; a feed page throws instead (the run fails).
         var fail: (String) throws -> String?
+        /// A claimed file of a drop directory shared by several instances: its lease is renewed with every
+        /// batch and released with the last.
+        var lease: FileLease?
+    }
+
+    /// The lease a shared claimed file is processed under.
+    struct FileLease {
+        var connector: String
+        var name: String
+        var seconds: Double
+
+        func renew(_ tx: StoreTransaction) throws {
+            let now = Date()
+            guard try tx.leaseFile(connector: connector, name: name, owner: InstanceIdentity.current, now: StoreTime.format(now),
+                                   expiresAt: StoreTime.format(now.addingTimeInterval(seconds))) else {
+                throw LeaseLost(connector: connector, name: name)
+            }
+        }
     }
 
     private func runConnector(_ connector: ConnectorConfig, runID: String, now: String, options: SyncOptions,
@@ -146,52 +167,89 @@ public final class SyncRunner {
         guard FileManager.default.fileExists(atPath: connector.path.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RunError.io("connector \(connector.name): drop directory \(connector.path.path) does not exist (set 'path' in \(connector.file))")
         }
-        guard let lock = DirectoryLock(directory: connector.path) else {
-            report.connectorErrors[connector.name] = "another leadsync run holds \(connector.path.path)/.leadsync.lock; try again when it finishes"
-            return
+        // One instance: a directory lock keeps a second run out. Instances sharing a PostgreSQL store share the
+        // directory instead, file by file: a claimed file is leased in the store.
+        let leaseSeconds = configuration.main.store.sharedLeaseSeconds
+        var lock: DirectoryLock?
+        if leaseSeconds == nil {
+            lock = DirectoryLock(directory: connector.path)
+            guard lock != nil else {
+                report.connectorErrors[connector.name] = "another leadsync run holds \(connector.path.path)/.leadsync.lock; try again when it finishes"
+                return
+            }
         }
         defer { withExtendedLifetime(lock) {} }
+        /// Takes the lease on a file's name in processing/ (always true for one instance or a dry run).
+        func lease(_ name: String) throws -> FileLease? {
+            guard let leaseSeconds, !options.dryRun else { return nil }
+            let lease = FileLease(connector: connector.name, name: name, seconds: leaseSeconds)
+            do { try commit { tx in try lease.renew(tx) } } catch is LeaseLost { return nil }
+            return lease
+        }
+        let shared = leaseSeconds != nil && !options.dryRun
         var summary = report.connectors[connector.name] ?? ConnectorSummary()
         defer { report.connectors[connector.name] = summary }
 
         do {
             if !options.dryRun { try drop.prepare() }
-            var work: [(DropDirectory.ClaimedFile, checksum: String)] = []
+            var work: [(DropDirectory.ClaimedFile, checksum: String, lease: FileLease?)] = []
             for leftover in try drop.leftoverClaims() {
-                work.append((leftover, try fileChecksum(path: leftover.url.path)))
+                // Shared: only a file no live instance holds (its owner crashed, or it is this one's).
+                let held = try lease(leftover.name)
+                if shared && held == nil { continue }
+                work.append((leftover, try fileChecksum(path: leftover.url.path), held))
             }
             for pending in try drop.pending(now: options.now, complete: options.completeFiles) {
                 let file = pending.url
+                var held: FileLease?
+                if shared {
+                    // The name is leased before the rename, so a file in processing/ always has its owner's lease.
+                    // A name already in processing/ waits for that file to finish.
+                    let inProcessing = drop.processingDirectory.appendingPathComponent(pending.name).path
+                    if FileManager.default.fileExists(atPath: inProcessing) { continue }
+                    held = try lease(pending.name)
+                    guard held != nil, FileManager.default.fileExists(atPath: file.path) else { continue }
+                }
                 let checksum = try fileChecksum(path: file.path)
                 if options.dryRun {  // read in place: nothing is claimed or moved
-                    work.append((pending, checksum))
+                    work.append((pending, checksum, nil))
                     continue
                 }
                 // The checkpoint is reset before the claim, so a crash in between resumes from zero.
                 try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: file.lastPathComponent, checksum: checksum,
                                                          recordsDone: 0, status: .claimed, runID: runID, now: now) }
-                guard let claimed = try drop.claim(file) else { continue }
+                guard let claimed = try drop.claim(file) else {
+                    if held != nil { try commit { tx in try tx.releaseFile(connector: connector.name, name: pending.name) } }
+                    continue
+                }
                 if claimed.name != file.lastPathComponent {
                     try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: claimed.name, checksum: checksum,
                                                              recordsDone: 0, status: .claimed, runID: runID, now: now) }
                 }
-                work.append((claimed, checksum))
+                work.append((claimed, checksum, held))
             }
-            for (file, checksum) in work where report.recordLimitReached == nil {
+            for (file, checksum, held) in work where report.recordLimitReached == nil {
                 let document = Document(url: file.url, name: file.name, modified: file.modified, itemRefs: false, checked: false,
-                                        complete: { _ = try drop.complete(file) }, fail: { try drop.fail(file, reason: $0).path })
+                                        complete: { _ = try drop.complete(file) }, fail: { try drop.fail(file, reason: $0).path },
+                                        lease: held)
                 let maxBytes = configuration.main.limits.maxFileBytes
                 guard file.size <= maxBytes else {
                     try setAside(document, reason: "the file is \(file.size >> 20) MiB, over limits.max_file_mb (\(maxBytes >> 20) MiB); split it, or raise the limit",
                                  checksum: checksum, connector: connector, runID: runID, now: now, options: options, report: &report, commit: commit)
                     continue
                 }
-                if connector.isSalesOutcomes {
-                    try syncSalesOutcomes(document, checksum: checksum, connector: connector, runID: runID, now: now,
-                                          options: options, summary: &summary, report: &report, commit: commit)
-                } else {
-                    try syncDocument(document, checksum: checksum, connector: connector, runID: runID, now: now,
-                                     options: options, summary: &summary, report: &report, commit: commit)
+                do {
+                    if connector.isSalesOutcomes {
+                        try syncSalesOutcomes(document, checksum: checksum, connector: connector, runID: runID, now: now,
+                                              options: options, summary: &summary, report: &report, commit: commit)
+                    } else {
+                        try syncDocument(document, checksum: checksum, connector: connector, runID: runID, now: now,
+                                         options: options, summary: &summary, report: &report, commit: commit)
+                    }
+                } catch let lost as LeaseLost {
+                    // This instance stalled past the lease and another took the file over: its batch was rolled
+                    // back; the other instance carries on from the last committed checkpoint.
+                    report.connectorErrors[connector.name] = "\(lost)"
                 }
             }
         } catch let error as FileReadError {
@@ -207,7 +265,10 @@ public final class SyncRunner {
         var alreadyDone = 0
         if !options.dryRun {
             var saved: (recordsDone: Int, status: FileStatus)?
-            try commit { tx in saved = try tx.checkpoint(connector: connector.name, file: file.name, checksum: checksum) }
+            try commit { tx in
+                saved = try tx.checkpoint(connector: connector.name, file: file.name, checksum: checksum)
+                if saved?.status == .done, let lease = file.lease { try tx.releaseFile(connector: lease.connector, name: lease.name) }
+            }
             if saved?.status == .done {
                 try file.complete()  // committed before a crash, not yet moved
                 return
@@ -225,6 +286,7 @@ public final class SyncRunner {
                 if let replayed, !options.dryRun {
                     try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: replayed.received,
                                           status: .done, reading: reading, runID: runID, now: now)
+                    if let lease = file.lease { try tx.releaseFile(connector: lease.connector, name: lease.name) }
                 }
             }
             if let replayed {
@@ -292,6 +354,7 @@ public final class SyncRunner {
 
         func flush(_ records: [IncomingRecord], recordsSeen: Int, final: Bool) throws {
             try commit { tx in
+                try file.lease?.renew(tx)
                 if !records.isEmpty {
                     let outcome = try processor.process(records, view: try tx.prefetchedView(for: records, blocks: processor.matcher != nil))
                     try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum)
@@ -301,6 +364,7 @@ public final class SyncRunner {
                 }
                 try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: recordsSeen,
                                       status: final ? .done : .claimed, reading: reading, runID: runID, now: now)
+                if final, let lease = file.lease { try tx.releaseFile(connector: lease.connector, name: lease.name) }
             }
             committed = recordsSeen
             options.progress?.reading(connector: connector.name, file: file.name, records: recordsSeen,
@@ -330,8 +394,11 @@ public final class SyncRunner {
         var movedTo: String?
         if !options.dryRun {
             movedTo = try file.fail(reason)
-            try commit { tx in try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum,
-                                                     recordsDone: 0, status: .failed, runID: runID, now: now) }
+            try commit { tx in
+                try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum,
+                                      recordsDone: 0, status: .failed, runID: runID, now: now)
+                if let lease = file.lease { try tx.releaseFile(connector: lease.connector, name: lease.name) }
+            }
         }
         report.failedFiles.append(.init(connector: connector.name, file: file.name, reason: reason, movedTo: movedTo))
     }

@@ -39,13 +39,24 @@ final class PostgresSQLConnection: SQLConnection {
         for statement in Self.statements(sql) { try execute(sql: statement, arguments: []) }
     }
 
-    /// `sql` cut at each `;` outside string literals and quoted names.
+    /// `sql` cut at each `;` outside string literals, quoted names and `--` comments (which are dropped).
     static func statements(_ sql: String) -> [String] {
         var statements: [String] = [], current = ""
         var quote: Character?
+        var inComment = false
+        var previous: Character = " "
         for c in sql {
+            defer { previous = c }
+            if inComment {
+                if c == "\n" { inComment = false; current.append(c) }
+                continue
+            }
             if let open = quote {
                 if c == open { quote = nil }
+            } else if c == "-" && previous == "-" {
+                current.removeLast()
+                inComment = true
+                continue
             } else if c == "'" || c == "\"" {
                 quote = c
             } else if c == ";" {
