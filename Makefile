@@ -6,6 +6,7 @@ SWIFT ?= swift
 APT_PACKAGES := libphonenumber-dev libpsl-dev publicsuffix libsqlite3-dev sqlite3 pkg-config libcurl4-openssl-dev libxml2-dev libxml2-utils openssl python3 prometheus systemd chromium postgresql
 BENCH_LEADS ?= 1000000
 BENCH_REPORT_LEADS ?= 1000000
+BENCH_POSTGRES_LEADS ?= 1000000
 FUZZ_SECONDS ?= 60
 
 .PHONY: deps build demo test bench bench-matching install clean fuzz check-sanitizers
@@ -68,6 +69,10 @@ bench: deps
 	$(SWIFT) build -c release
 	$$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --leads $(BENCH_LEADS) --work bench-out
 	$$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --reports $(BENCH_REPORT_LEADS) --work bench-out
+	@if [ -n "$$LEADSYNC_TEST_POSTGRES_URL" ]; then \
+	  $$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --postgres $(BENCH_POSTGRES_LEADS) --work bench-out; else \
+	  eval "$$(Tests/postgres/server.sh start)" && trap 'Tests/postgres/server.sh stop "$$LEADSYNC_TEST_POSTGRES_DIR"' EXIT && \
+	  $$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --postgres $(BENCH_POSTGRES_LEADS) --work bench-out; fi
 
 # Binary, systemd units (paths rewritten to BINDIR/SYSCONFDIR), sysusers.d and tmpfiles.d snippets,
 # mappings, docs and example connectors. An existing leadsync.yaml or rules file is never overwritten.

@@ -72,6 +72,7 @@ func runBenchmark() throws {
     var reportLeads: Int?
     var xmlCount: Int?
     var xmlOnly = false
+    var postgresCount: Int?
     var work = "bench-out"
     var args = CommandLine.arguments.dropFirst()
     while let arg = args.popFirst() {
@@ -81,9 +82,10 @@ func runBenchmark() throws {
         case "--xml-only": xmlOnly = true
         case "--matching": matchingCount = Int(args.popFirst() ?? "")
         case "--reports": reportLeads = Int(args.popFirst() ?? "")
+        case "--postgres": postgresCount = Int(args.popFirst() ?? "")
         case "--work": work = args.popFirst() ?? work
         default:
-            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--matching N] [--reports N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
+            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--matching N] [--reports N] [--postgres N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
             exit(64)
         }
     }
@@ -92,6 +94,10 @@ func runBenchmark() throws {
     let leadsync = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("leadsync").path
     if let reportLeads {
         return try benchmarkReports(leads: reportLeads, work: workURL.appendingPathComponent("reports"), leadsync: leadsync)
+    }
+    if let postgresCount {
+        return try benchmarkPostgres(count: postgresCount, work: workURL.appendingPathComponent("postgres"), leadsync: leadsync,
+                                     repo: Workspace.repositoryRoot)
     }
     if let matchingCount {
         try? fm.removeItem(at: workURL.appendingPathComponent("matching"))

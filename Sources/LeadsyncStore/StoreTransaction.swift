@@ -166,16 +166,19 @@ public struct StoreTransaction: PipelineView {
             INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile, record_values, recency)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING RETURNING id
             """)
-        let blockInsert = try db.statement(sql: """
-            INSERT INTO match_blocks (key, provenance_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full WHERE key = ?1)
-            """)
+        var blocks: [SQLValue] = []
         for link in outcome.provenance {
             let inserted = try provenanceInsert.fetchRows(arguments: [link.leadID, link.connector, link.identity, link.ref,
                                                                      link.contributed.map(\.rawValue).joined(separator: ","), runID, link.profile?.encoded,
                                                                      link.values.map { CompactJSON.encode($0.fields) }, link.values?.recency])
             // No row back: the identity was already linked (ON CONFLICT DO NOTHING), its blocks are in place.
             guard let id: Int64 = inserted.first?[0], let profile = link.profile else { continue }
-            for key in profile.blockingKeys { try blockInsert.execute(arguments: [Self.blockHash(key), id]) }
+            for key in profile.blockingKeys { blocks += [.integer(Self.blockHash(key)), .integer(id)] }
+        }
+        // Many rows per statement: on PostgreSQL each statement is a round trip.
+        try insertRows(pairs: blocks, columns: 2) { rows in
+            "INSERT INTO match_blocks (key, provenance_id) SELECT v.column1, v.column2 FROM (VALUES \(rows)) AS v "
+                + "WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full f WHERE f.key = v.column1)"
         }
         let valuesUpdate = try db.statement(sql: "UPDATE lead_provenance SET record_values = ?, recency = ? WHERE connector = ? AND identity = ?")
         for update in outcome.valueUpdates {
@@ -226,14 +229,29 @@ public struct StoreTransaction: PipelineView {
     ///   later drop of the same content can replay its log (`replayUnchangedFile`).
     /// Appends lines to the reconciliation log.
     public func writeEntries(_ entries: [ReconciliationEntry], runID: String, fileChecksum: String?) throws {
-        let entryInsert = try db.statement(sql: """
-            INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        var values: [SQLValue] = []
+        values.reserveCapacity(entries.count * 10)
         for entry in entries {
-            try entryInsert.execute(arguments: [runID, entry.ref.connector, entry.ref.description, entry.externalID,
-                                                entry.action.rawValue, entry.leadID, entry.accountID,
-                                                entry.status?.rawValue, entry.reason, fileChecksum])
+            values += SQLArguments([runID, entry.ref.connector, entry.ref.description, entry.externalID, entry.action.rawValue,
+                                    entry.leadID, entry.accountID, entry.status?.rawValue, entry.reason, fileChecksum]).values
+        }
+        // In input order, many rows per statement (the log's ids follow the order of the rows).
+        try insertRows(pairs: values, columns: 10) { rows in
+            "INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum) VALUES \(rows)"
+        }
+    }
+
+    /// Inserts `values` (`columns` per row) with up to 200 rows per statement; `sql` makes the statement
+    /// from the row marks ("(?, ?), (?, ?)…").
+    func insertRows(pairs values: [SQLValue], columns: Int, _ sql: (String) -> String) throws {
+        let perStatement = 200 * columns
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        var start = 0
+        while start < values.count {
+            let end = min(start + perStatement, values.count)
+            let rows = Array(repeating: row, count: (end - start) / columns).joined(separator: ", ")
+            try db.execute(sql: sql(rows), arguments: SQLArguments(values[start..<end]))
+            start = end
         }
     }
 

@@ -12,6 +12,7 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
 public enum TestPostgres {
     public struct Unavailable: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The server's admin URL (with its password), or a loud error: a PostgreSQL test never skips quietly.

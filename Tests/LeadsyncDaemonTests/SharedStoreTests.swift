@@ -53,7 +53,7 @@ import Testing
         #expect(try shared.count("SELECT count(*) FROM file_leases") == 0, "every lease released")
     }
 
-    @Test func aKilledInstancesFileIsTakenOverAfterTheLeaseAndNothingIsLostOrDoubled() throws {
+    @Test func aKilledInstancesFileIsTakenOverAndNothingIsLostOrDoubled() throws {
         let port = try freeLoopbackPort()
         let ws = try Workspace(connectors: ["crm": "generic"], batchSize: 500, mainExtras: """
             daemon:
@@ -89,7 +89,9 @@ import Testing
                 "taken over and finished; logs:\n\(daemons.map(\.log).joined(separator: "\n---\n"))")
         let newOwnerRun = try ws.count("SELECT count(DISTINCT run_id) FROM reconciliation")
         #expect(newOwnerRun >= 2, "the rest was logged by another instance's run")
-        #expect(Date().timeIntervalSince(killedAt) >= 4, "not before the lease ran out")
+        // The killed process is on this host and gone: its lease is not waited out (an instance on another
+        // host would be, for store.postgres.lease).
+        _ = killedAt
         #expect(try ws.count("SELECT count(*) FROM reconciliation WHERE record_ref LIKE 'big.csv#%'") == 12_000)
         #expect(try ws.count("SELECT count(DISTINCT record_ref) FROM reconciliation WHERE record_ref LIKE 'big.csv#%'") == 12_000)
         for (n, daemon) in daemons.enumerated() where n != victim {
@@ -125,5 +127,78 @@ import Testing
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 20) == 0)
         }
+    }
+}
+
+/// PostgreSQL going away under a sync: on a server of its own (restarting the shared test server would
+/// disturb the tests running beside this one).
+@Suite struct PostgresRestartTests {
+    /// Starts a throwaway server with Tests/postgres/server.sh; returns its admin URL and directory.
+    static func privateServer() throws -> (url: String, directory: String) {
+        // Output to a file, not a pipe: the server started in the background would hold a pipe open forever.
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("leadsync-pg-\(UUID().uuidString).env")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "'\(Workspace.repositoryRoot.appendingPathComponent("Tests/postgres/server.sh").path)' start > '\(output.path)' 2>&1 < /dev/null"]
+        try process.run()
+        process.waitUntilExit()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("export ") {
+            let pair = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2 { values[pair[0]] = pair[1] }
+        }
+        guard process.terminationStatus == 0, let url = values["LEADSYNC_TEST_POSTGRES_URL"], let dir = values["LEADSYNC_TEST_POSTGRES_DIR"] else {
+            throw TestPostgres.Unavailable(description: "Tests/postgres/server.sh start failed: \(text)")
+        }
+        return (url, dir)
+    }
+
+    static func server(_ command: String, _ directory: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "'\(Workspace.repositoryRoot.appendingPathComponent("Tests/postgres/server.sh").path)' \(command) '\(directory)' > /dev/null 2>&1 < /dev/null"]
+        try? process.run()
+        process.waitUntilExit()
+    }
+
+    @Test func aRestartDuringASyncLosesNothingAndTheNextRunFinishes() throws {
+        let server = try Self.privateServer()
+        defer { Self.server("stop", server.directory) }
+        var admin = try PostgresSettings.parse(url: server.url)
+        admin.tls = .require
+        try PostgresStore.administer(admin, "CREATE DATABASE restart")
+        let ws = try Workspace(connectors: ["crm": "generic"], batchSize: 200)
+        try ws.directory.write("pg-password", (admin.password ?? "") + "\n")
+        let config = try String(contentsOf: URL(fileURLWithPath: ws.configPath), encoding: .utf8)
+        try ws.directory.write("leadsync.yaml", config.replacingOccurrences(of: "store:\n  sqlite: var/leadsync.sqlite\n", with: """
+            store:
+              postgres:
+                url: postgres://\(admin.user)@\(admin.host):\(admin.port)/restart
+                password_file: \(ws.directory.path("pg-password").path)
+                tls: require
+
+            """))
+        let source = ws.directory.path("big.csv")
+        try LeadGenerator(seed: 5).write(count: 6_000, csv: source)
+        try FileManager.default.moveItem(at: source, to: ws.directory.path("drops/crm/big.csv"))
+
+        let cli = try CommandLineTool.leadsync()
+        let sync = try cli.start(["sync", "--config", ws.configPath])
+        #expect(waitUntil(timeout: 120) { (try? ws.count("SELECT records_done FROM files WHERE name = 'big.csv'")) ?? 0 >= 400 } != nil)
+        Self.server("restart", server.directory)
+        sync.waitUntilExit()
+        // Either the sync reconnected and finished, or it failed cleanly (exit 3, the store named) and left the
+        // file claimed at its last committed checkpoint.
+        #expect([0, 3].contains(sync.terminationStatus), "exit \(sync.terminationStatus)")
+        if sync.terminationStatus == 3 {
+            #expect(try ws.files("crm", in: "processing") == ["big.csv"])
+            let again = try cli.run(["sync", "--config", ws.configPath])
+            #expect(again.status == 0, "\(again.stderr)")
+        }
+        #expect(try ws.files("crm", in: "done") == ["big.csv"])
+        #expect(try ws.count("SELECT count(*) FROM reconciliation WHERE record_ref LIKE 'big.csv#%'") == 6_000)
+        #expect(try ws.count("SELECT count(DISTINCT record_ref) FROM reconciliation WHERE record_ref LIKE 'big.csv#%'") == 6_000)
     }
 }

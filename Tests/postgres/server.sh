@@ -14,6 +14,15 @@ command=${1:-start}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$bindir" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
 
+# The server runs on after this script: it must not inherit descriptors of whoever started the script (a
+# test runner waiting for its child to exit would wait as long as the server holds them).
+close_inherited_descriptors() {
+    for fd in /proc/$$/fd/*; do
+        fd=${fd##*/}
+        case "$fd" in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+    done
+}
+
 as_server_user() {
     if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; else "$@"; fi
 }
@@ -32,6 +41,7 @@ start)
     as_server_user "$bindir/initdb" -D "$dir/data" -U leadsync --pwfile="$dir/password" --auth=scram-sha-256 \
         --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
     # fsync off: a test server's data is thrown away; it only makes the tests slower.
+    close_inherited_descriptors
     as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
         "-c listen_addresses=127.0.0.1 -p $port -k $dir -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key -c fsync=off -c max_connections=200" \
         >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
@@ -46,6 +56,7 @@ stop)
 restart)
     # The same server stopped and started again (the tests' "PostgreSQL restarted during a sync").
     dir=${2:?usage: server.sh restart DIR}
+    close_inherited_descriptors
     as_server_user "$bindir/pg_ctl" -D "$dir/data" -m fast -w restart >/dev/null
     ;;
 *)

@@ -183,7 +183,17 @@ public final class SyncRunner {
         func lease(_ name: String) throws -> FileLease? {
             guard let leaseSeconds, !options.dryRun else { return nil }
             let lease = FileLease(connector: connector.name, name: name, seconds: leaseSeconds)
-            do { try commit { tx in try lease.renew(tx) } } catch is LeaseLost { return nil }
+            do {
+                try commit { tx in
+                    // A holder on this host whose process is gone (killed, or exited on a store error) is not
+                    // waited out.
+                    if let owner = try tx.fileLeaseOwner(connector: connector.name, name: name), InstanceIdentity.isDeadLocalProcess(owner) {
+                        try tx.takeFileLease(connector: connector.name, name: name, owner: InstanceIdentity.current,
+                                             expiresAt: StoreTime.format(Date().addingTimeInterval(leaseSeconds)))
+                    }
+                    try lease.renew(tx)
+                }
+            } catch is LeaseLost { return nil }
             return lease
         }
         let shared = leaseSeconds != nil && !options.dryRun

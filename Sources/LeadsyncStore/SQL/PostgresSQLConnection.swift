@@ -87,11 +87,37 @@ final class PostgresSQLConnection: SQLConnection {
             case .text(let text): binds.append(text)
             }
         }
+        // A query on a connection the server closed (a restart) may never be answered: refuse it instead.
+        guard !connection.isClosed else { throw StoreError("the connection to PostgreSQL was lost (server restarted or unreachable)") }
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: translation.sql, binds: binds), logger: logger).wait()
+            return try Self.wait(connection.query(PostgresQuery(unsafeSQL: translation.sql, binds: binds), logger: logger),
+                                 on: connection)
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw Self.storeError(error, sql: translation.sql)
         }
+    }
+
+    /// No statement of leadsync's takes this long; past it the connection is taken for dead and closed, so a
+    /// server that vanished mid-answer fails the batch instead of hanging the run.
+    static let statementTimeout = TimeAmount.minutes(10)
+
+    private static func wait<T: Sendable>(_ future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        let timeout = future.eventLoop.scheduleTask(in: statementTimeout) {
+            promise.fail(StoreError("PostgreSQL did not answer within \(statementTimeout.nanoseconds / 1_000_000_000) s; the connection was closed"))
+            connection.close().whenComplete { _ in }
+        }
+        future.whenComplete { result in
+            timeout.cancel()
+            promise.completeWith(result)
+        }
+        // A connection that closes while a query waits (the server went away) may leave the query unanswered.
+        connection.closeFuture.whenComplete { _ in
+            promise.fail(StoreError("the connection to PostgreSQL was lost (server restarted or unreachable)"))
+        }
+        return try promise.futureResult.wait()
     }
 
     /// Rewrites `?` as `$1`, `$2`… and `?N` as `$N`, outside string literals, quoted names and comments.
