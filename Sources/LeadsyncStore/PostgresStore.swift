@@ -74,11 +74,9 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     private var idle: [PostgresSQLConnection] = []
     private var open = 0
 
-    public init(settings: PostgresSettings) throws {
-        self.settings = settings
-        var logger = Logger(label: "leadsync.postgres")
-        logger.logLevel = .error
-        self.logger = logger
+    /// Connects and creates or upgrades the schema.
+    public convenience init(settings: PostgresSettings) throws {
+        self.init(unmigrated: settings)
         try withConnection { connection in
             try connection.execute(sql: "BEGIN")
             do {
@@ -120,7 +118,7 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     }
 
     /// Borrows a connection from the pool (opening one if fewer than `pool` are open), replacing one the
-    /// server closed (a restart) before use.
+    /// server closed (a restart) before use. Outside any transaction: callers begin their own.
     func withConnection<T>(_ body: (PostgresSQLConnection) throws -> T) throws -> T {
         condition.lock()
         while idle.isEmpty && open >= max(1, settings.pool) { condition.wait() }
@@ -211,8 +209,4 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Runs `body` on one connection outside any transaction (the migration's bulk copy manages its own).
-    func withRawConnection<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try withConnection { try body($0) }
-    }
 }

@@ -18,7 +18,7 @@ public enum StoreCopy {
 
     public static func copy(from source: SQLiteStore, to target: PostgresStore,
                             progress: ((_ table: String, _ rows: Int) -> Void)? = nil) throws -> [TableCount] {
-        try target.withRawConnection { pg in
+        try target.withConnection { pg in
             try pg.execute(sql: "BEGIN")
             do {
                 try pg.execute(sql: "SELECT pg_advisory_xact_lock(\(PostgresStore.writerLock))")

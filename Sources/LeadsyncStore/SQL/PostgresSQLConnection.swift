@@ -13,8 +13,19 @@ final class PostgresSQLConnection: SQLConnection {
     /// `?` marks rewritten as `$n`, per SQL text, with the highest parameter number used.
     private var translations: [String: (sql: String, parameters: Int)] = [:]
 
+    /// The promise the caller's thread waits on (one query at a time: the store's code is synchronous).
+    private let waitingLock = NSLock()
+    private var waiting: EventLoopPromise<PostgresQueryResult>?
+
     init(_ connection: PostgresConnection, logger: Logger) {
         self.connection = connection; self.logger = logger
+        // A connection that closes while a query waits (the server went away) may leave the query unanswered:
+        // one callback for the connection's life fails whatever is waiting then.
+        connection.closeFuture.whenComplete { [weak self] _ in
+            guard let self else { return }
+            let pending = self.waitingLock.withLock { self.waiting }
+            pending?.fail(StoreError("the connection to PostgreSQL was lost (server restarted or unreachable)"))
+        }
     }
 
     var isClosed: Bool { connection.isClosed }
@@ -90,8 +101,7 @@ final class PostgresSQLConnection: SQLConnection {
         // A query on a connection the server closed (a restart) may never be answered: refuse it instead.
         guard !connection.isClosed else { throw StoreError("the connection to PostgreSQL was lost (server restarted or unreachable)") }
         do {
-            return try Self.wait(connection.query(PostgresQuery(unsafeSQL: translation.sql, binds: binds), logger: logger),
-                                 on: connection)
+            return try wait(connection.query(PostgresQuery(unsafeSQL: translation.sql, binds: binds), logger: logger))
         } catch let error as StoreError {
             throw error
         } catch {
@@ -103,20 +113,21 @@ final class PostgresSQLConnection: SQLConnection {
     /// server that vanished mid-answer fails the batch instead of hanging the run.
     static let statementTimeout = TimeAmount.minutes(10)
 
-    private static func wait<T: Sendable>(_ future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
-        let promise = future.eventLoop.makePromise(of: T.self)
-        let timeout = future.eventLoop.scheduleTask(in: statementTimeout) {
-            promise.fail(StoreError("PostgreSQL did not answer within \(statementTimeout.nanoseconds / 1_000_000_000) s; the connection was closed"))
+    private func wait(_ future: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
+        let promise = future.eventLoop.makePromise(of: PostgresQueryResult.self)
+        let connection = self.connection
+        let timeout = future.eventLoop.scheduleTask(in: Self.statementTimeout) {
+            promise.fail(StoreError("PostgreSQL did not answer within \(Self.statementTimeout.nanoseconds / 1_000_000_000) s; the connection was closed"))
             connection.close().whenComplete { _ in }
         }
         future.whenComplete { result in
             timeout.cancel()
             promise.completeWith(result)
         }
-        // A connection that closes while a query waits (the server went away) may leave the query unanswered.
-        connection.closeFuture.whenComplete { _ in
-            promise.fail(StoreError("the connection to PostgreSQL was lost (server restarted or unreachable)"))
-        }
+        waitingLock.withLock { waiting = promise }
+        defer { waitingLock.withLock { waiting = nil } }
+        // Closed between the check before the query and now: the close callback has already run.
+        if connection.isClosed { promise.fail(StoreError("the connection to PostgreSQL was lost (server restarted or unreachable)")) }
         return try promise.futureResult.wait()
     }
 
