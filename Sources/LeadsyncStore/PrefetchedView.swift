@@ -24,8 +24,17 @@ public final class PrefetchedView: PipelineView {
         self.tx = tx
         var identityKeys: [String: [String]] = [:]
         var emailKeys = Set<String>(), phoneKeys = Set<String>(), suppressionKeys = Set<String>(), accountKeys = Set<String>()
+        var companyKeys = Set<String>()
         for case .normalised(let record) in records {
-            if let key = record.account.accountKey { accountKeys.insert(key) }
+            if let key = record.account.accountKey {
+                accountKeys.insert(key)
+                // A company named without a domain is looked up among the domain accounts by its name key.
+                if key.hasPrefix("company:") { companyKeys.insert(String(key.dropFirst("company:".count))) }
+            }
+            // A domain account that learns its company name looks for a company-name account to absorb.
+            if record.account.domain != nil, let company = record.account.companyKey {
+                accountKeys.insert("company:" + company + "|" + (record.account.country ?? ""))
+            }
             identityKeys[record.ref.connector, default: []].append(record.identity)
             if let email = record.fields[.email] { emailKeys.insert(email) }
             for field in [CanonicalField.phone, .mobile] {
@@ -71,6 +80,22 @@ public final class PrefetchedView: PipelineView {
                 let account = AccountRow.decode(row)
                 accountsByKey[account.key] = .some(account)
             }
+        }
+        // Company keys: the exact holder (lowest id), then for the rest the fuzzy match among the accounts
+        // whose company name starts with the same word, many words per statement.
+        for chunk in Self.chunks(Array(companyKeys)) {
+            for key in chunk { accountsByCompany[key] = .some(nil) }
+            for row in try db.fetchRows(sql: "SELECT * FROM accounts WHERE company_key IN (\(Self.marks(chunk.count))) ORDER BY id",
+                                        arguments: SQLArguments(Array(chunk))) {
+                let account = AccountRow.decode(row)
+                if let key = account.companyKey, accountsByCompany[key] == .some(nil) { accountsByCompany[key] = .some(account) }
+            }
+        }
+        let unmatched = companyKeys.filter { accountsByCompany[$0] == .some(nil) }
+        let ranges = try tx.accounts(companyFirstWords: Array(Set(unmatched.compactMap(StoreTransaction.firstWord))))
+        for key in unmatched {
+            guard let word = StoreTransaction.firstWord(key) else { continue }
+            accountsByCompany[key] = .some(StoreTransaction.fuzzyCompanyMatch(key, among: ranges[word] ?? []))
         }
         // Each key as given (opt-outs) and as an erasure's salted hash.
         var plainOfHash: [String: String] = [:]

@@ -37,13 +37,41 @@ public struct StoreTransaction: PipelineView {
                                         arguments: [companyKey]).map(AccountRow.decode) {
             return exact
         }
-        // Fuzzy: domain accounts whose company name starts with the same word (an index range), compared by words.
-        guard let first = companyKey.split(whereSeparator: { $0 == " " || $0 == "|" }).first else { return nil }
-        let low = String(first), high = String(first) + "\u{10FFFF}"
-        return try db.fetchRows(sql: "SELECT * FROM accounts WHERE company_key >= ? AND company_key < ? ORDER BY id LIMIT 50",
-                                arguments: [low, high])
-            .map(AccountRow.decode)
-            .first { $0.companyKey.map { CompanyNormaliser.keysMatch($0, companyKey) } ?? false }
+        guard let word = Self.firstWord(companyKey) else { return nil }
+        return Self.fuzzyCompanyMatch(companyKey, among: try accounts(companyFirstWords: [word])[word] ?? [])
+    }
+
+    /// Fuzzy company lookup: domain accounts whose company name starts with the same word (an index range),
+    /// compared by words. The first word is the range; nil for a key without words.
+    static func firstWord(_ companyKey: String) -> String? {
+        companyKey.split(whereSeparator: { $0 == " " || $0 == "|" }).first.map(String.init)
+    }
+
+    /// The first account (by id) of a first-word range whose company words match.
+    static func fuzzyCompanyMatch(_ companyKey: String, among accounts: [Account]) -> Account? {
+        accounts.first { $0.companyKey.map { CompanyNormaliser.keysMatch($0, companyKey) } ?? false }
+    }
+
+    /// Up to 50 accounts (lowest ids) per first word, for many words in a few statements.
+    func accounts(companyFirstWords words: [String]) throws -> [String: [Account]] {
+        var found: [String: [Account]] = [:]
+        for chunk in PrefetchedView.chunks(words, size: 50) {
+            // `id + 0`: ordering by the bare id lets PostgreSQL walk the primary key filtering every account
+            // (the whole table for a rare word); this way it reads the company_key range, then sorts it.
+            let sql = chunk.indices.map { index in
+                "SELECT * FROM (SELECT \(index - chunk.startIndex) AS range_number, * FROM accounts "
+                    + "WHERE company_key >= ? AND company_key < ? ORDER BY id + 0 LIMIT 50) AS r\(index - chunk.startIndex)"
+            }.joined(separator: " UNION ALL ")
+            var arguments: [SQLValue] = []
+            for word in chunk { arguments += [.text(word), .text(word + "\u{10FFFF}")] }
+            for row in try db.fetchRows(sql: sql, arguments: SQLArguments(arguments)) {
+                let word = chunk[chunk.startIndex + (row["range_number"] as Int)]
+                found[word, default: []].append(AccountRow.decode(row))
+            }
+        }
+        // A union's rows come in no promised order: each range is put back in id order.
+        for (word, accounts) in found { found[word] = accounts.sorted { $0.id < $1.id } }
+        return found
     }
 
     /// On the list as given (an opt-out), or as the salted hash an erasure leaves.
@@ -133,63 +161,59 @@ public struct StoreTransaction: PipelineView {
     /// Persists one batch: leads, accounts, provenance, reconciliation entries, handoffs, suppressions,
     /// routing positions. Call inside `SQLiteStore.batch`, together with `saveCheckpoint`.
     public func write(_ outcome: BatchOutcome, runID: String, now: String, fileChecksum: String? = nil) throws {
-        let accountInsert = try db.statement(sql: """
+        // Each kind of row goes in many rows per statement: on PostgreSQL every statement is a round trip,
+        // and a batch of 5,000 leads written row by row spent most of its time waiting on them.
+        var accountRows: [SQLValue] = []
+        for account in outcome.accounts {
+            accountRows += SQLArguments([account.id, account.key, account.name, account.domain, account.country,
+                                         account.employees, account.companyKey, now, now]).values
+        }
+        try insertRows(accountRows, columns: 9) { rows in """
             INSERT INTO accounts (id, key, name, domain, country, employees, company_key, first_seen_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES \(rows)
             ON CONFLICT(id) DO UPDATE SET name = excluded.name, domain = excluded.domain,
                 country = excluded.country, employees = excluded.employees, company_key = excluded.company_key,
                 updated_at = excluded.updated_at
-            """)
-        for account in outcome.accounts {
-            try accountInsert.execute(arguments: [account.id, account.key, account.name, account.domain,
-                                                  account.country, account.employees, account.companyKey, now, now])
+            """
         }
         let columns = Schema.leadFieldColumns + LeadRow.derivedColumns
-        let leadUpsert = try db.statement(sql: """
+        var leadRows: [SQLValue] = []
+        for lead in outcome.leads {
+            leadRows.append(.integer(lead.id))
+            leadRows += SQLArguments(LeadRow.encode(lead)).values
+            leadRows += [.text(now), .text(now)]
+        }
+        try insertRows(leadRows, columns: columns.count + 3) { rows in """
             INSERT INTO leads (id, \(columns.joined(separator: ", ")), first_seen_at, updated_at)
-            VALUES (?, \(Array(repeating: "?", count: columns.count).joined(separator: ", ")), ?, ?)
+            VALUES \(rows)
             ON CONFLICT(id) DO UPDATE SET \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")),
                 updated_at = excluded.updated_at
-            """)
-        for lead in outcome.leads {
-            var values: [(any SQLValueConvertible)?] = [lead.id]
-            values.append(contentsOf: LeadRow.encode(lead))
-            values.append(now); values.append(now)
-            try leadUpsert.execute(arguments: SQLArguments(values))
+            """
         }
         // A marketing value that a sales edit kept out: the field-drift section of the handoff report shows both.
         let driftUpdate = try db.statement(sql: "UPDATE sales_edits SET marketing_value = ? WHERE lead_id = ? AND field = ?")
         for drift in outcome.salesDrift {
             try driftUpdate.execute(arguments: [drift.value, drift.leadID, drift.field.rawValue])
         }
-        let provenanceInsert = try db.statement(sql: """
-            INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile, record_values, recency)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(connector, identity) DO NOTHING RETURNING id
-            """)
-        var blocks: [SQLValue] = []
-        for link in outcome.provenance {
-            let inserted = try provenanceInsert.fetchRows(arguments: [link.leadID, link.connector, link.identity, link.ref,
-                                                                     link.contributed.map(\.rawValue).joined(separator: ","), runID, link.profile?.encoded,
-                                                                     link.values.map { CompactJSON.encode($0.fields) }, link.values?.recency])
-            // No row back: the identity was already linked (ON CONFLICT DO NOTHING), its blocks are in place.
-            guard let id: Int64 = inserted.first?[0], let profile = link.profile else { continue }
-            for key in profile.blockingKeys { blocks += [.integer(Self.blockHash(key)), .integer(id)] }
+        try writeProvenance(outcome.provenance, runID: runID)
+        if !outcome.valueUpdates.isEmpty {
+            var updates: [SQLValue] = []
+            for update in outcome.valueUpdates {
+                updates += [.text(CompactJSON.encode(update.values.fields)), .text(update.values.recency), .text(update.connector), .text(update.identity)]
+            }
+            try insertRows(updates, columns: 4) { rows in """
+                UPDATE lead_provenance SET record_values = v.column1, recency = v.column2 FROM (VALUES \(rows)) AS v
+                WHERE lead_provenance.connector = v.column3 AND lead_provenance.identity = v.column4
+                """
+            }
         }
-        // Many rows per statement: on PostgreSQL each statement is a round trip.
-        try insertRows(pairs: blocks, columns: 2) { rows in
-            "INSERT INTO match_blocks (key, provenance_id) SELECT v.column1, v.column2 FROM (VALUES \(rows)) AS v "
-                + "WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full f WHERE f.key = v.column1)"
-        }
-        let valuesUpdate = try db.statement(sql: "UPDATE lead_provenance SET record_values = ?, recency = ? WHERE connector = ? AND identity = ?")
-        for update in outcome.valueUpdates {
-            try valuesUpdate.execute(arguments: [CompactJSON.encode(update.values.fields), update.values.recency, update.connector, update.identity])
-        }
-        let mergeInsert = try db.statement(sql: """
-            INSERT INTO merges (lead_id, record_ref, kind, score, evidence, chosen, run_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        var mergeRows: [SQLValue] = []
         for merge in outcome.merges {
-            try mergeInsert.execute(arguments: [merge.leadID, merge.ref, merge.kind, merge.score, CompactJSON.encode(merge.evidence),
-                                                CompactJSON.encode(merge.chosen), runID, now])
+            mergeRows += SQLArguments([merge.leadID, merge.ref, merge.kind, merge.score, CompactJSON.encode(merge.evidence),
+                                       CompactJSON.encode(merge.chosen), runID, now]).values
+        }
+        try insertRows(mergeRows, columns: 8) { rows in
+            "INSERT INTO merges (lead_id, record_ref, kind, score, evidence, chosen, run_id, at) VALUES \(rows)"
         }
         let reviewInsert = try db.statement(sql: """
             INSERT INTO review_queue (record_ref, identity, record_lead_id, candidate_lead_id, score, evidence, created_at, run_id)
@@ -200,18 +224,19 @@ public struct StoreTransaction: PipelineView {
                                                  CompactJSON.encode(review.evidence), now, runID])
         }
         try writeEntries(outcome.entries, runID: runID, fileChecksum: fileChecksum)
-        let handoffInsert = try db.statement(sql: """
-            INSERT INTO handoffs (lead_id, owner, team, handed_off_at, run_id) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(lead_id) DO NOTHING
-            """)
+        var handoffRows: [SQLValue] = []
         for handoff in outcome.handoffs {
-            try handoffInsert.execute(arguments: [handoff.leadID, handoff.owner, handoff.team, handoff.at, runID])
+            handoffRows += SQLArguments([handoff.leadID, handoff.owner, handoff.team, handoff.at, runID]).values
         }
-        let suppressionInsert = try db.statement(sql: """
-            INSERT INTO suppressions (key, reason, record_ref, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
-            """)
+        try insertRows(handoffRows, columns: 5) { rows in
+            "INSERT INTO handoffs (lead_id, owner, team, handed_off_at, run_id) VALUES \(rows) ON CONFLICT(lead_id) DO NOTHING"
+        }
+        var suppressionRows: [SQLValue] = []
         for suppression in outcome.suppressions {
-            try suppressionInsert.execute(arguments: [suppression.key, suppression.reason, suppression.ref, now])
+            suppressionRows += [.text(suppression.key), .text(suppression.reason), .text(suppression.ref), .text(now)]
+        }
+        try insertRows(suppressionRows, columns: 4) { rows in
+            "INSERT INTO suppressions (key, reason, record_ref, created_at) VALUES \(rows) ON CONFLICT(key) DO NOTHING"
         }
         for (from, into) in outcome.accountAbsorptions {
             try db.execute(sql: "UPDATE leads SET account_id = ? WHERE account_id = ?", arguments: [into, from])
@@ -220,6 +245,34 @@ public struct StoreTransaction: PipelineView {
         for (team, position) in outcome.routingCursors {
             try db.execute(sql: "INSERT INTO routing_cursors (team, position) VALUES (?, ?) ON CONFLICT(team) DO UPDATE SET position = excluded.position",
                            arguments: [team, position])
+        }
+    }
+
+    /// Links records to their leads, and files each newly linked record under its blocking keys. An identity
+    /// already linked is left alone (ON CONFLICT DO NOTHING returns no row for it): its blocks are in place.
+    func writeProvenance(_ links: [ProvenanceLink], runID: String) throws {
+        var rows: [SQLValue] = []
+        var profiles: [String: MatchProfile] = [:]
+        for link in links {
+            rows += SQLArguments([link.leadID, link.connector, link.identity, link.ref, link.contributed.map(\.rawValue).joined(separator: ","),
+                                  runID, link.profile?.encoded, link.values.map { CompactJSON.encode($0.fields) }, link.values?.recency]).values
+            if let profile = link.profile { profiles[link.connector + "\u{1}" + link.identity] = profiles[link.connector + "\u{1}" + link.identity] ?? profile }
+        }
+        var blocks: [SQLValue] = []
+        try forEachStatement(rows, columns: 9) { marks, arguments in
+            let inserted = try db.fetchRows(sql: """
+                INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id, profile, record_values, recency)
+                VALUES \(marks) ON CONFLICT(connector, identity) DO NOTHING RETURNING id, connector, identity
+                """, arguments: arguments)
+            for row in inserted {
+                guard let profile = profiles[(row["connector"] as String) + "\u{1}" + (row["identity"] as String)] else { continue }
+                let id: Int64 = row["id"]
+                for key in profile.blockingKeys { blocks += [.integer(Self.blockHash(key)), .integer(id)] }
+            }
+        }
+        try insertRows(blocks, columns: 2) { rows in
+            "INSERT INTO match_blocks (key, provenance_id) SELECT v.column1, v.column2 FROM (VALUES \(rows)) AS v "
+                + "WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full f WHERE f.key = v.column1)"
         }
     }
 
@@ -236,21 +289,28 @@ public struct StoreTransaction: PipelineView {
                                     entry.leadID, entry.accountID, entry.status?.rawValue, entry.reason, fileChecksum]).values
         }
         // In input order, many rows per statement (the log's ids follow the order of the rows).
-        try insertRows(pairs: values, columns: 10) { rows in
+        try insertRows(values, columns: 10) { rows in
             "INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum) VALUES \(rows)"
         }
     }
 
-    /// Inserts `values` (`columns` per row) with up to 200 rows per statement; `sql` makes the statement
-    /// from the row marks ("(?, ?), (?, ?)…").
-    func insertRows(pairs values: [SQLValue], columns: Int, _ sql: (String) -> String) throws {
-        let perStatement = 200 * columns
+    /// Runs `sql` over `values` (`columns` per row), as many rows per statement as fit; `sql` makes the
+    /// statement from the row marks ("(?, ?), (?, ?)…").
+    func insertRows(_ values: [SQLValue], columns: Int, _ sql: (String) -> String) throws {
+        try forEachStatement(values, columns: columns) { marks, arguments in try db.execute(sql: sql(marks), arguments: arguments) }
+    }
+
+    /// Cuts `values` (`columns` per row) into statements of up to 200 rows and 10,000 arguments (well under
+    /// both stores' limits on bound parameters), in order, and passes each its row marks and arguments.
+    func forEachStatement(_ values: [SQLValue], columns: Int, _ body: (String, SQLArguments) throws -> Void) throws {
+        precondition(values.count % columns == 0, "a partial row")
+        let rowsPerStatement = max(1, min(200, 10_000 / columns))
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         var start = 0
         while start < values.count {
-            let end = min(start + perStatement, values.count)
-            let rows = Array(repeating: row, count: (end - start) / columns).joined(separator: ", ")
-            try db.execute(sql: sql(rows), arguments: SQLArguments(values[start..<end]))
+            let end = min(start + rowsPerStatement * columns, values.count)
+            let marks = Array(repeating: row, count: (end - start) / columns).joined(separator: ", ")
+            try body(marks, SQLArguments(values[start..<end]))
             start = end
         }
     }
