@@ -300,11 +300,11 @@ public struct StoreTransaction: PipelineView {
         try forEachStatement(values, columns: columns) { marks, arguments in try db.execute(sql: sql(marks), arguments: arguments) }
     }
 
-    /// Cuts `values` (`columns` per row) into statements of up to 200 rows and 10,000 arguments (well under
+    /// Cuts `values` (`columns` per row) into statements of up to 1,000 rows and 10,000 arguments (well under
     /// both stores' limits on bound parameters), in order, and passes each its row marks and arguments.
     func forEachStatement(_ values: [SQLValue], columns: Int, _ body: (String, SQLArguments) throws -> Void) throws {
         precondition(values.count % columns == 0, "a partial row")
-        let rowsPerStatement = max(1, min(200, 10_000 / columns))
+        let rowsPerStatement = max(1, min(1_000, 10_000 / columns))
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         var start = 0
         while start < values.count {
