@@ -83,7 +83,7 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
                 try PostgresSchema.migrate(connection)
                 try connection.execute(sql: "COMMIT")
             } catch {
-                try? connection.execute(sql: "ROLLBACK")
+                _ = try? connection.execute(sql: "ROLLBACK")
                 throw error
             }
         }
@@ -158,11 +158,11 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
                 try connection.execute(sql: commit ? "COMMIT" : "ROLLBACK")
                 return result
             } catch let error as StoreError {
-                try? connection.execute(sql: "ROLLBACK")
+                _ = try? connection.execute(sql: "ROLLBACK")
                 throw StoreError("the PostgreSQL store \(location) refused a write: \(error.message); nothing of this batch was written",
                                  sqlState: error.sqlState)
             } catch {
-                try? connection.execute(sql: "ROLLBACK")
+                _ = try? connection.execute(sql: "ROLLBACK")
                 throw error
             }
         }
@@ -199,7 +199,7 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     /// create and drop databases with it).
     public static func administer(_ settings: PostgresSettings, _ sql: String) throws {
         let store = PostgresStore(unmigrated: settings)
-        try store.withConnection { try $0.execute(sql: sql) }
+        _ = try store.withConnection { try $0.execute(sql: sql) }
     }
 
     private init(unmigrated settings: PostgresSettings) {

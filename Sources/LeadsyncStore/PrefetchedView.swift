@@ -44,14 +44,14 @@ public final class PrefetchedView: PipelineView {
         }
         let db = tx.db
         for (connector, keys) in identityKeys {
-            for chunk in Self.chunks(Array(Set(keys))) {
+            for chunk in Self.chunks(Array(Set(keys)), size: db.dialect.keysPerLookup) {
                 for key in chunk { identities[connector + "\u{1}" + key] = .some(nil) }
                 let rows = try db.fetchRows(sql: "SELECT identity, lead_id FROM lead_provenance WHERE connector = ? AND identity IN (\(Self.marks(chunk.count)))",
                                             arguments: SQLArguments([connector] + chunk))
                 for row in rows { identities[connector + "\u{1}" + (row["identity"] as String)] = .some(row["lead_id"] as Int64) }
             }
         }
-        for chunk in Self.chunks(Array(emailKeys)) {
+        for chunk in Self.chunks(Array(emailKeys), size: db.dialect.keysPerLookup) {
             for key in chunk { emails[key] = .some(nil) }
             for row in try db.fetchRows(sql: "SELECT email, MIN(id) AS id FROM leads WHERE email IN (\(Self.marks(chunk.count))) GROUP BY email",
                                         arguments: SQLArguments(chunk)) {
@@ -62,7 +62,7 @@ public final class PrefetchedView: PipelineView {
         // the point query, a holder by `phone` wins over one by `mobile`, then the lowest id.
         for column in ["mobile_key", "phone_key"] {
             var best: [String: Int64] = [:]
-            for chunk in Self.chunks(Array(phoneKeys)) {
+            for chunk in Self.chunks(Array(phoneKeys), size: db.dialect.keysPerLookup) {
                 for row in try db.fetchRows(sql: "SELECT \(column) AS k, last_name_key AS n, id FROM leads WHERE \(column) IN (\(Self.marks(chunk.count)))",
                                             arguments: SQLArguments(chunk)) {
                     let key = (row["k"] as String) + "|" + ((row["n"] as String?) ?? "")
@@ -74,7 +74,7 @@ public final class PrefetchedView: PipelineView {
             for (key, id) in best { phoneNames[key] = .some(id) }
         }
         self.phonesPrefetched = phoneKeys
-        for chunk in Self.chunks(Array(accountKeys)) {
+        for chunk in Self.chunks(Array(accountKeys), size: db.dialect.keysPerLookup) {
             for key in chunk { accountsByKey[key] = .some(nil) }
             for row in try db.fetchRows(sql: "SELECT * FROM accounts WHERE key IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 let account = AccountRow.decode(row)
@@ -82,8 +82,8 @@ public final class PrefetchedView: PipelineView {
             }
         }
         // Company keys: the exact holder (lowest id), then for the rest the fuzzy match among the accounts
-        // whose company name starts with the same word, many words per statement.
-        for chunk in Self.chunks(Array(companyKeys)) {
+        // whose company name starts with the same word, many keys per statement.
+        for chunk in Self.chunks(Array(companyKeys), size: db.dialect.keysPerLookup) {
             for key in chunk { accountsByCompany[key] = .some(nil) }
             for row in try db.fetchRows(sql: "SELECT * FROM accounts WHERE company_key IN (\(Self.marks(chunk.count))) ORDER BY id",
                                         arguments: SQLArguments(Array(chunk))) {
@@ -92,10 +92,9 @@ public final class PrefetchedView: PipelineView {
             }
         }
         let unmatched = companyKeys.filter { accountsByCompany[$0] == .some(nil) }
-        let ranges = try tx.accounts(companyFirstWords: Array(Set(unmatched.compactMap(StoreTransaction.firstWord))))
+        let neighbours = try tx.accounts(nearCompanyKeys: Array(unmatched))
         for key in unmatched {
-            guard let word = StoreTransaction.firstWord(key) else { continue }
-            accountsByCompany[key] = .some(StoreTransaction.fuzzyCompanyMatch(key, among: ranges[word] ?? []))
+            accountsByCompany[key] = .some(StoreTransaction.fuzzyCompanyMatch(key, among: neighbours[key] ?? []))
         }
         // Each key as given (opt-outs) and as an erasure's salted hash.
         var plainOfHash: [String: String] = [:]
@@ -104,18 +103,18 @@ public final class PrefetchedView: PipelineView {
             let salt = try tx.suppressionSalt()
             for key in suppressionKeys { plainOfHash[StoreTransaction.suppressionHash(key, salt: salt)] = key }
         }
-        for chunk in Self.chunks(Array(suppressionKeys) + Array(plainOfHash.keys)) {
+        for chunk in Self.chunks(Array(suppressionKeys) + Array(plainOfHash.keys), size: db.dialect.keysPerLookup) {
             for key in chunk where plainOfHash[key] == nil { suppressed[key] = false }
             for key in try db.fetchAll(String.self, sql: "SELECT key FROM suppressions WHERE key IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 suppressed[plainOfHash[key] ?? key] = true
             }
         }
-        // Fuzzy matching's blocks, for every record: one IN query per 2,000 keys instead of ~9 queries a record.
+        // Fuzzy matching's blocks, for every record: one IN query per few hundred keys instead of ~9 queries a record.
         var blockKeys = Set<String>()
         if fetchBlocks { for case .normalised(let record) in records { blockKeys.formUnion(MatchProfile(record: record).blockingKeys) } }
         let usable = try tx.usableBlockKeys(Array(blockKeys))
         for key in blockKeys { blocks[StoreTransaction.blockHash(key)] = [] }  // full blocks answer "no candidates"
-        for chunk in Self.chunks(usable) {
+        for chunk in Self.chunks(usable, size: db.dialect.keysPerLookup) {
             var rowsByKey: [Int64: [SQLRow]] = [:]
             for row in try db.fetchRows(sql: """
                 SELECT b.key, p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
@@ -133,7 +132,7 @@ public final class PrefetchedView: PipelineView {
         for case let id? in identities.values { ids.insert(id) }
         for case let id? in emails.values { ids.insert(id) }
         for case let id? in phoneNames.values { ids.insert(id) }
-        for chunk in Self.chunks(Array(ids)) {
+        for chunk in Self.chunks(Array(ids), size: db.dialect.keysPerLookup) {
             for row in try db.fetchRows(sql: "SELECT * FROM leads WHERE id IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 let lead = LeadRow.decode(row)
                 leads[lead.id] = lead
@@ -143,7 +142,7 @@ public final class PrefetchedView: PipelineView {
 
     private let phonesPrefetched: Set<String>
 
-    static func chunks<T>(_ items: [T], size: Int = 2_000) -> [ArraySlice<T>] {
+    static func chunks<T>(_ items: [T], size: Int) -> [ArraySlice<T>] {
         stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
     }
     static func marks(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }

@@ -37,40 +37,41 @@ public struct StoreTransaction: PipelineView {
                                         arguments: [companyKey]).map(AccountRow.decode) {
             return exact
         }
-        guard let word = Self.firstWord(companyKey) else { return nil }
-        return Self.fuzzyCompanyMatch(companyKey, among: try accounts(companyFirstWords: [word])[word] ?? [])
+        return Self.fuzzyCompanyMatch(companyKey, among: try accounts(nearCompanyKeys: [companyKey])[companyKey] ?? [])
     }
 
-    /// Fuzzy company lookup: domain accounts whose company name starts with the same word (an index range),
-    /// compared by words. The first word is the range; nil for a key without words.
-    static func firstWord(_ companyKey: String) -> String? {
-        companyKey.split(whereSeparator: { $0 == " " || $0 == "|" }).first.map(String.init)
-    }
-
-    /// The first account (by id) of a first-word range whose company words match.
+    /// The first account (by id) among the neighbours of a company key whose company words match.
     static func fuzzyCompanyMatch(_ companyKey: String, among accounts: [Account]) -> Account? {
         accounts.first { $0.companyKey.map { CompanyNormaliser.keysMatch($0, companyKey) } ?? false }
     }
 
-    /// Up to 50 accounts (lowest ids) per first word, for many words in a few statements.
-    func accounts(companyFirstWords words: [String]) throws -> [String: [Account]] {
+    /// Fuzzy company lookup's candidates: the accounts whose company name starts with the same first word
+    /// (an index range), at most 50 on either side of the key in name order — all of them when the word is
+    /// rare, and the names closest to the key when it is common ("groupe", "société"), where names that
+    /// share most words sort together. Each key's accounts come back in id order. Many keys per statement.
+    func accounts(nearCompanyKeys keys: [String]) throws -> [String: [Account]] {
         var found: [String: [Account]] = [:]
-        for chunk in PrefetchedView.chunks(words, size: 50) {
-            // `id + 0`: ordering by the bare id lets PostgreSQL walk the primary key filtering every account
-            // (the whole table for a rare word); this way it reads the company_key range, then sorts it.
+        let keyed = keys.compactMap { key in
+            key.split(whereSeparator: { $0 == " " || $0 == "|" }).first.map { (key: key, word: String($0)) }
+        }
+        for chunk in PrefetchedView.chunks(keyed, size: 25) {
+            // Each side is an index range read in order and cut at 50 rows, whatever the range's size.
             let sql = chunk.indices.map { index in
-                "SELECT * FROM (SELECT \(index - chunk.startIndex) AS range_number, * FROM accounts "
-                    + "WHERE company_key >= ? AND company_key < ? ORDER BY id + 0 LIMIT 50) AS r\(index - chunk.startIndex)"
+                let n = index - chunk.startIndex
+                return "SELECT * FROM (SELECT \(n) AS key_number, * FROM accounts WHERE company_key >= ? AND company_key < ? "
+                    + "ORDER BY company_key LIMIT 25) AS a\(n) UNION ALL "
+                    + "SELECT * FROM (SELECT \(n) AS key_number, * FROM accounts WHERE company_key >= ? AND company_key < ? "
+                    + "ORDER BY company_key DESC LIMIT 25) AS b\(n)"
             }.joined(separator: " UNION ALL ")
             var arguments: [SQLValue] = []
-            for word in chunk { arguments += [.text(word), .text(word + "\u{10FFFF}")] }
+            for (key, word) in chunk { arguments += [.text(key), .text(word + "\u{10FFFF}"), .text(word), .text(key)] }
             for row in try db.fetchRows(sql: sql, arguments: SQLArguments(arguments)) {
-                let word = chunk[chunk.startIndex + (row["range_number"] as Int)]
-                found[word, default: []].append(AccountRow.decode(row))
+                let key = chunk[chunk.startIndex + (row["key_number"] as Int)].key
+                found[key, default: []].append(AccountRow.decode(row))
             }
         }
-        // A union's rows come in no promised order: each range is put back in id order.
-        for (word, accounts) in found { found[word] = accounts.sorted { $0.id < $1.id } }
+        // A union's rows come in no promised order.
+        for (key, accounts) in found { found[key] = accounts.sorted { $0.id < $1.id } }
         return found
     }
 
@@ -114,7 +115,7 @@ public struct StoreTransaction: PipelineView {
     func usableBlockKeys(_ keys: [String]) throws -> [Int64] {
         let hashes = keys.map(Self.blockHash)
         var full = Set<Int64>()
-        for chunk in PrefetchedView.chunks(hashes) {
+        for chunk in PrefetchedView.chunks(hashes, size: db.dialect.keysPerLookup) {
             full.formUnion(try db.fetchAll(Int64.self, sql: "SELECT key FROM match_blocks_full WHERE key IN (\(PrefetchedView.marks(chunk.count)))",
                                               arguments: SQLArguments(Array(chunk))))
         }
@@ -127,7 +128,7 @@ public struct StoreTransaction: PipelineView {
 
     public func matchMembers(leadIDs: [Int64]) throws -> [MatchMember] {
         var members: [MatchMember] = []
-        for chunk in PrefetchedView.chunks(leadIDs) {
+        for chunk in PrefetchedView.chunks(leadIDs, size: db.dialect.keysPerLookup) {
             members += try db.fetchRows(sql: """
                 SELECT lead_id, connector, identity, profile FROM lead_provenance
                 WHERE lead_id IN (\(PrefetchedView.marks(chunk.count))) AND profile IS NOT NULL
@@ -238,9 +239,16 @@ public struct StoreTransaction: PipelineView {
         try insertRows(suppressionRows, columns: 4) { rows in
             "INSERT INTO suppressions (key, reason, record_ref, created_at) VALUES \(rows) ON CONFLICT(key) DO NOTHING"
         }
-        for (from, into) in outcome.accountAbsorptions {
-            try db.execute(sql: "UPDATE leads SET account_id = ? WHERE account_id = ?", arguments: [into, from])
-            try db.execute(sql: "DELETE FROM accounts WHERE id = ?", arguments: [from])
+        // A company-name account absorbed into a domain account: its stored leads move, then it goes. (The
+        // absorbing account is always a domain account, never absorbed itself, so one pass is enough.)
+        if !outcome.accountAbsorptions.isEmpty {
+            let pairs = outcome.accountAbsorptions.flatMap { [SQLValue.integer($0.into), .integer($0.from)] }
+            try insertRows(pairs, columns: 2) { rows in
+                "UPDATE leads SET account_id = v.column1 FROM (VALUES \(rows)) AS v WHERE leads.account_id = v.column2"
+            }
+            try insertRows(outcome.accountAbsorptions.map { .integer($0.from) }, columns: 1) { rows in
+                "DELETE FROM accounts WHERE id IN (VALUES \(rows))"
+            }
         }
         for (team, position) in outcome.routingCursors {
             try db.execute(sql: "INSERT INTO routing_cursors (team, position) VALUES (?, ?) ON CONFLICT(team) DO UPDATE SET position = excluded.position",
@@ -300,11 +308,12 @@ public struct StoreTransaction: PipelineView {
         try forEachStatement(values, columns: columns) { marks, arguments in try db.execute(sql: sql(marks), arguments: arguments) }
     }
 
-    /// Cuts `values` (`columns` per row) into statements of up to 1,000 rows and 10,000 arguments (well under
-    /// both stores' limits on bound parameters), in order, and passes each its row marks and arguments.
+    /// Cuts `values` (`columns` per row) into statements of up to the dialect's rows per statement and 10,000
+    /// arguments (well under both stores' limits on bound parameters), in order, and passes each its row
+    /// marks and arguments.
     func forEachStatement(_ values: [SQLValue], columns: Int, _ body: (String, SQLArguments) throws -> Void) throws {
         precondition(values.count % columns == 0, "a partial row")
-        let rowsPerStatement = max(1, min(1_000, 10_000 / columns))
+        let rowsPerStatement = max(1, min(db.dialect.rowsPerStatement, 10_000 / columns))
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         var start = 0
         while start < values.count {

@@ -44,4 +44,33 @@ import Testing
         #expect(report.connectors["crm"]?.created == 1)
         #expect(try ws.count("SELECT count(*) FROM leads") == 0 && ws.count("SELECT count(*) FROM runs") == 0)
     }
+
+    /// Lead-to-account matching against stored accounts: a company-name account folds into the domain account
+    /// found in a later run, taking its stored leads along; a later record naming the company finds the domain
+    /// account although 120 older accounts share its first word (the lookup reads the names nearest the key,
+    /// not the oldest accounts of the word).
+    @Test(arguments: StoreKind.allCases)
+    func companyNamesJoinStoredDomainAccounts(store: StoreKind) throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], store: store)
+        var first = "email,company,country\n"
+        for n in 1...120 { first += String(format: "jean@alpha%03d.fr,Groupe Alpha %03d,FR\n", n, n) }
+        first += "paul.martin@gmail.com,Groupe Zeta Industries,FR\n"
+        try ws.drop("crm", "1.csv", first)
+        #expect(try ws.sync().balanced)
+        #expect(try ws.count("SELECT count(*) FROM accounts WHERE key LIKE 'company:%'") == 1, "Paul's company is known by name only")
+
+        try ws.drop("crm", "2.csv", "email,company,country\nanne@zeta-industries.fr,Groupe Zeta Industries SA,FR\n")
+        #expect(try ws.sync().balanced)
+        var byEmail = Dictionary(uniqueKeysWithValues: try ws.leads().map { ($0.fields[.email]!, $0) })
+        let zeta = try #require(byEmail["anne@zeta-industries.fr"]?.accountID)
+        #expect(byEmail["paul.martin@gmail.com"]?.accountID == zeta, "the stored lead moved to the domain account")
+        #expect(try ws.count("SELECT count(*) FROM accounts WHERE key LIKE 'company:%'") == 0, "the name-only account is gone")
+
+        try ws.drop("crm", "3.csv", "email,company,country\nluc@gmail.com,Groupe Zeta Industries France,FR\nzoe@gmail.com,Groupe Zeta Logistique,FR\n")
+        #expect(try ws.sync().balanced)
+        byEmail = Dictionary(uniqueKeysWithValues: try ws.leads().map { ($0.fields[.email]!, $0) })
+        #expect(byEmail["luc@gmail.com"]?.accountID == zeta, "found among 121 accounts named Groupe …")
+        #expect(byEmail["zoe@gmail.com"]?.accountID != zeta, "another company of the same first words")
+        #expect(try ws.count("SELECT count(*) FROM accounts") == 122)
+    }
 }

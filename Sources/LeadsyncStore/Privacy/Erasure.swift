@@ -166,7 +166,7 @@ extension StoreTransaction {
     /// Deletes those leads and their records, without suppressing the people: a new form fill brings them back.
     public func purgeLeads(_ ids: [Int64], now: String) throws -> ErasureSummary {
         var total = ErasureSummary()
-        for chunk in PrefetchedView.chunks(ids) {
+        for chunk in PrefetchedView.chunks(ids, size: 500) {
             let part = try erase(leadIDs: Array(chunk), suppress: false, reason: "purged by retention (nurture lead)", now: now)
             total.leads += part.leads; total.sourceRecords += part.sourceRecords; total.logEntriesScrubbed += part.logEntriesScrubbed
         }

@@ -1,6 +1,13 @@
 /// Which SQL the connection speaks, where the two stores' SQL differs.
 public enum SQLDialect: Sendable {
     case sqlite, postgres
+
+    /// Rows per multi-row statement, and keys per `IN (...)` lookup. On PostgreSQL each statement is a
+    /// network round trip, so fewer and larger ones are faster (a 100k sync: 80 s at 200 rows and 500 keys,
+    /// 69 s at these). SQLite saves nothing by it, and keeps each large prepared statement in its cache
+    /// (the same sync peaked at 416 MB with these sizes against 270 MB with its own).
+    var rowsPerStatement: Int { self == .postgres ? 1_000 : 200 }
+    var keysPerLookup: Int { self == .postgres ? 2_000 : 500 }
 }
 
 /// One database connection inside a transaction: the only way store code talks to either store. SQL is
