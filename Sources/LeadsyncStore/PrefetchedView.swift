@@ -74,13 +74,7 @@ public final class PrefetchedView: PipelineView {
             for (key, id) in best { phoneNames[key] = .some(id) }
         }
         self.phonesPrefetched = phoneKeys
-        for chunk in Self.chunks(Array(accountKeys), size: db.dialect.keysPerLookup) {
-            for key in chunk { accountsByKey[key] = .some(nil) }
-            for row in try db.fetchRows(sql: "SELECT * FROM accounts WHERE key IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
-                let account = AccountRow.decode(row)
-                accountsByKey[account.key] = .some(account)
-            }
-        }
+        try prefetchAccounts(keys: Array(accountKeys))
         // Company keys: the exact holder (lowest id), then for the rest the fuzzy match among the accounts
         // whose company name starts with the same word, many keys per statement.
         for chunk in Self.chunks(Array(companyKeys), size: db.dialect.keysPerLookup) {
@@ -92,10 +86,13 @@ public final class PrefetchedView: PipelineView {
             }
         }
         let unmatched = companyKeys.filter { accountsByCompany[$0] == .some(nil) }
-        let neighbours = try tx.accounts(nearCompanyKeys: Array(unmatched))
-        for key in unmatched {
-            accountsByCompany[key] = .some(StoreTransaction.fuzzyCompanyMatch(key, among: neighbours[key] ?? []))
+        for (key, match) in try tx.fuzzyCompanyMatches(Array(unmatched)) { accountsByCompany[key] = .some(match) }
+        // The domain accounts found look for a name-only account of their own company name to absorb.
+        var nameKeys = Set<String>()
+        for case let account? in Array(accountsByKey.values) + Array(accountsByCompany.values) where account.domain != nil {
+            if let company = account.companyKey, accountsByKey["company:" + company] == nil { nameKeys.insert("company:" + company) }
         }
+        try prefetchAccounts(keys: Array(nameKeys))
         // Each key as given (opt-outs) and as an erasure's salted hash.
         var plainOfHash: [String: String] = [:]
         // Hashing every key of every batch is only worth it once someone was erased.
@@ -141,6 +138,17 @@ public final class PrefetchedView: PipelineView {
     }
 
     private let phonesPrefetched: Set<String>
+
+    /// Accounts by key, in `IN` queries; a key without an account is remembered as none.
+    private func prefetchAccounts(keys: [String]) throws {
+        for chunk in Self.chunks(keys, size: tx.db.dialect.keysPerLookup) {
+            for key in chunk { accountsByKey[key] = .some(nil) }
+            for row in try tx.db.fetchRows(sql: "SELECT * FROM accounts WHERE key IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
+                let account = AccountRow.decode(row)
+                accountsByKey[account.key] = .some(account)
+            }
+        }
+    }
 
     static func chunks<T>(_ items: [T], size: Int) -> [ArraySlice<T>] {
         stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }

@@ -37,42 +37,50 @@ public struct StoreTransaction: PipelineView {
                                         arguments: [companyKey]).map(AccountRow.decode) {
             return exact
         }
-        return Self.fuzzyCompanyMatch(companyKey, among: try accounts(nearCompanyKeys: [companyKey])[companyKey] ?? [])
+        return try fuzzyCompanyMatches([companyKey])[companyKey] ?? nil
     }
 
-    /// The first account (by id) among the neighbours of a company key whose company words match.
-    static func fuzzyCompanyMatch(_ companyKey: String, among accounts: [Account]) -> Account? {
-        accounts.first { $0.companyKey.map { CompanyNormaliser.keysMatch($0, companyKey) } ?? false }
-    }
-
-    /// Fuzzy company lookup's candidates: the accounts whose company name starts with the same first word
-    /// (an index range), at most 50 on either side of the key in name order — all of them when the word is
-    /// rare, and the names closest to the key when it is common ("groupe", "société"), where names that
-    /// share most words sort together. Each key's accounts come back in id order. Many keys per statement.
-    func accounts(nearCompanyKeys keys: [String]) throws -> [String: [Account]] {
-        var found: [String: [Account]] = [:]
+    /// Fuzzy company lookup, for many keys in a few statements: the oldest account whose company words match
+    /// (`CompanyNormaliser.keysMatch`) among the candidates — the accounts whose company name starts with the
+    /// same first word (an index range), at most 25 on either side of the key in name order. That is all of
+    /// them for a rare first word, and for a common one ("groupe", "société") the names sharing the most
+    /// leading words, however old. Only ids and names are read for the candidates (the company_key index
+    /// covers them), and whole rows only for the winners, so a batch never holds its candidates' rows.
+    func fuzzyCompanyMatches(_ keys: [String]) throws -> [String: Account?] {
+        var winners: [String: Int64] = [:]
         let keyed = keys.compactMap { key in
             key.split(whereSeparator: { $0 == " " || $0 == "|" }).first.map { (key: key, word: String($0)) }
         }
         for chunk in PrefetchedView.chunks(keyed, size: 25) {
-            // Each side is an index range read in order and cut at 50 rows, whatever the range's size.
+            // Each side is an index range read in order and cut at 25 rows, whatever the range's size.
             let sql = chunk.indices.map { index in
                 let n = index - chunk.startIndex
-                return "SELECT * FROM (SELECT \(n) AS key_number, * FROM accounts WHERE company_key >= ? AND company_key < ? "
+                return "SELECT * FROM (SELECT \(n) AS key_number, id, company_key FROM accounts WHERE company_key >= ? AND company_key < ? "
                     + "ORDER BY company_key LIMIT 25) AS a\(n) UNION ALL "
-                    + "SELECT * FROM (SELECT \(n) AS key_number, * FROM accounts WHERE company_key >= ? AND company_key < ? "
+                    + "SELECT * FROM (SELECT \(n) AS key_number, id, company_key FROM accounts WHERE company_key >= ? AND company_key < ? "
                     + "ORDER BY company_key DESC LIMIT 25) AS b\(n)"
             }.joined(separator: " UNION ALL ")
             var arguments: [SQLValue] = []
             for (key, word) in chunk { arguments += [.text(key), .text(word + "\u{10FFFF}"), .text(word), .text(key)] }
-            for row in try db.fetchRows(sql: sql, arguments: SQLArguments(arguments)) {
+            try db.forEachRow(sql: sql, arguments: SQLArguments(arguments)) { row in
                 let key = chunk[chunk.startIndex + (row["key_number"] as Int)].key
-                found[key, default: []].append(AccountRow.decode(row))
+                let id: Int64 = row["id"]
+                guard let name: String = row["company_key"], CompanyNormaliser.keysMatch(name, key) else { return }
+                if let best = winners[key], best <= id { return }
+                winners[key] = id
             }
         }
-        // A union's rows come in no promised order.
-        for (key, accounts) in found { found[key] = accounts.sorted { $0.id < $1.id } }
-        return found
+        var accounts: [Int64: Account] = [:]
+        for chunk in PrefetchedView.chunks(Array(Set(winners.values)), size: db.dialect.keysPerLookup) {
+            for row in try db.fetchRows(sql: "SELECT * FROM accounts WHERE id IN (\(PrefetchedView.marks(chunk.count)))",
+                                        arguments: SQLArguments(Array(chunk))) {
+                let account = AccountRow.decode(row)
+                accounts[account.id] = account
+            }
+        }
+        var matches: [String: Account?] = [:]
+        for key in keys { matches[key] = .some(winners[key].flatMap { accounts[$0] }) }
+        return matches
     }
 
     /// On the list as given (an opt-out), or as the salted hash an erasure leaves.
