@@ -85,9 +85,7 @@ final class PostgresSQLConnection: SQLConnection {
         let translation: (sql: String, parameters: Int)
         if let known = translations[sql] { translation = known } else {
             translation = Self.numberMarks(sql)
-            // Multi-row inserts and `IN` lists come in as many texts as their row and key counts: kept, they
-            // would pile up for the connection's life.
-            if sql.utf8.count <= SQLiteConnection.longestCachedSQL { translations[sql] = translation }
+            if sql.utf8.count <= SQLDialect.longestKeptSQL { translations[sql] = translation }
         }
         var binds = PostgresBindings(capacity: translation.parameters)
         // Trailing arguments the statement does not use are dropped: an unused NULL has no type PostgreSQL

@@ -4,10 +4,15 @@ public enum SQLDialect: Sendable {
 
     /// Rows per multi-row statement, and keys per `IN (...)` lookup. On PostgreSQL each statement is a
     /// network round trip, so fewer and larger ones are faster (a 100k sync: 80 s at 200 rows and 500 keys,
-    /// 69 s at these). SQLite saves nothing by it, and keeps each large prepared statement in its cache
-    /// (the same sync peaked at 416 MB with these sizes against 270 MB with its own).
+    /// 69 s at these). SQLite has no round trip to save; it keeps the sizes it was measured with.
     var rowsPerStatement: Int { self == .postgres ? 1_000 : 200 }
     var keysPerLookup: Int { self == .postgres ? 2_000 : 500 }
+
+    /// SQL longer than this is neither kept prepared (SQLite) nor kept translated (PostgreSQL): multi-row
+    /// inserts and `IN` lists come in as many texts as their row and key counts (a batch's last statement
+    /// has its own), and keeping them all grew a 1M-lead SQLite sync to 440 MB. Preparing one afresh costs
+    /// far less than the rows it writes.
+    static let longestKeptSQL = 2_000
 }
 
 /// One database connection inside a transaction: the only way store code talks to either store. SQL is

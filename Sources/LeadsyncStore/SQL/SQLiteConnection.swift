@@ -11,13 +11,8 @@ final class SQLiteConnection: SQLConnection {
 
     init(_ db: Database) { self.db = db }
 
-    /// Longer SQL is prepared afresh each time instead of kept: multi-row inserts and `IN` lists come in as
-    /// many texts as their row and key counts (a batch's last statement has its own), and keeping them all
-    /// grew a 1M-lead sync to 440 MB. Preparing one costs far less than the rows it writes.
-    static let longestCachedSQL = 2_000
-
     private func statement(_ sql: String, _ arguments: SQLArguments) throws -> Statement {
-        let statement = sql.utf8.count > Self.longestCachedSQL ? try db.makeStatement(sql: sql) : try db.cachedStatement(sql: sql)
+        let statement = sql.utf8.count > SQLDialect.longestKeptSQL ? try db.makeStatement(sql: sql) : try db.cachedStatement(sql: sql)
         // As with PostgreSQL's typed parameters, trailing arguments a statement does not use are allowed: one
         // argument list serves statements built from the same values (`?1`…`?5`) that use only some of them.
         let values = arguments.values.prefix(Int(sqlite3_bind_parameter_count(statement.sqliteStatement)))
@@ -36,7 +31,7 @@ final class SQLiteConnection: SQLConnection {
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
         let statement = try statement(sql, arguments)
         let columns: SQLColumns
-        if sql.utf8.count > Self.longestCachedSQL {
+        if sql.utf8.count > SQLDialect.longestKeptSQL {
             // Not cached: another statement may later live at this one's address.
             columns = SQLColumns(statement.columnNames)
         } else if let known = columnsOf[ObjectIdentifier(statement)] {
