@@ -160,8 +160,8 @@ public final class PrefetchedView: PipelineView {
         return try tx.leadID(connector: connector, identity: identity)
     }
     public func leadID(email: String) throws -> Int64? {
-        if let known = emails[email] { return known }
-        return try tx.leadID(email: email)
+        let holder = try emails[email] ?? tx.leadHolding(email: email)
+        return StoreTransaction.lowest(holder, amongRecordsWith: email, in: try matchCandidates(blockingKeys: [MatchProfile.emailKey(email)]))
     }
     public func leadID(phone: String, lastNameKey: String) throws -> Int64? {
         if phonesPrefetched.contains(phone) { return phoneNames[phone + "|" + lastNameKey] ?? nil }

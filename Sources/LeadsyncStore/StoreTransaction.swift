@@ -14,7 +14,21 @@ public struct StoreTransaction: PipelineView {
     }
 
     public func leadID(email: String) throws -> Int64? {
+        Self.lowest(try leadHolding(email: email), amongRecordsWith: email,
+                    in: try matchCandidates(blockingKeys: [MatchProfile.emailKey(email)]))
+    }
+
+    /// The lead whose own email is this one (lowest id).
+    func leadHolding(email: String) throws -> Int64? {
         try db.fetchOne(Int64.self, sql: "SELECT id FROM leads WHERE email = ? ORDER BY id LIMIT 1", arguments: [email])
+    }
+
+    /// The lowest of `holder` and the leads of the members whose record has this email (the block is keyed by a
+    /// hash, so each member's own address is checked).
+    static func lowest(_ holder: Int64?, amongRecordsWith email: String, in members: [MatchMember]) -> Int64? {
+        var lowest = holder
+        for member in members where member.profile.email == email { lowest = min(lowest ?? member.leadID, member.leadID) }
+        return lowest
     }
 
     public func leadID(phone: String, lastNameKey: String) throws -> Int64? {
@@ -258,6 +272,8 @@ public struct StoreTransaction: PipelineView {
                 "DELETE FROM accounts WHERE id IN (VALUES \(rows))"
             }
         }
+        // Leads a record proved to be one person: after this batch's own rows for them are written, so those move too.
+        for absorption in outcome.leadAbsorptions { try absorbLead(absorption.from, into: absorption.into, now: now) }
         for (team, position) in outcome.routingCursors {
             try db.execute(sql: "INSERT INTO routing_cursors (team, position) VALUES (?, ?) ON CONFLICT(team) DO UPDATE SET position = excluded.position",
                            arguments: [team, position])
@@ -538,8 +554,18 @@ extension StoreTransaction {
     /// Applies a reviewer's "same person": the merged lead is written, the other lead's records, handoff and
     /// pending reviews move to it, the other lead is deleted, and the decision is remembered.
     public func applyReviewMerge(_ outcome: BatchOutcome, review: ReviewRow, now: String) throws {
-        let from = review.recordLeadID, into = review.candidateLeadID
         try write(outcome, runID: "review-\(review.id)", now: now)
+        try absorbLead(review.recordLeadID, into: review.candidateLeadID, now: now)
+        try decide(review: review, decision: "merge", now: now)
+        // The pair is settled; a review that now compares the lead with itself is moot.
+        try db.execute(sql: "UPDATE review_queue SET status = 'merged', decided_at = ? WHERE status = 'pending' AND record_lead_id = candidate_lead_id",
+                       arguments: [now])
+    }
+
+    /// One person's two leads become one (a reviewer's merge, or a record whose exact keys named both): the
+    /// other lead's records, handoff, merges and pending reviews move to `into`, it is deleted, and a redirect
+    /// keeps the log's entries that name it pointing at the lead it went into.
+    func absorbLead(_ from: Int64, into: Int64, now: String) throws {
         // A file holding the other lead's records can no longer be replayed from its log (the log names the
         // deleted lead): a re-drop is read again, and its records find the merged lead by identity.
         try db.execute(sql: """
@@ -563,10 +589,6 @@ extension StoreTransaction {
             INSERT INTO lead_redirects (from_id, into_id, at) VALUES (?, ?, ?)
             ON CONFLICT(from_id) DO UPDATE SET into_id = excluded.into_id, at = excluded.at
             """, arguments: [from, into, now])
-        try decide(review: review, decision: "merge", now: now)
-        // The pair is settled; a review that now compares the lead with itself is moot.
-        try db.execute(sql: "UPDATE review_queue SET status = 'merged', decided_at = ? WHERE status = 'pending' AND record_lead_id = candidate_lead_id",
-                       arguments: [now])
     }
 
     /// Records the decision on the pair (by record identities, so it survives lead ids changing) and closes the review.

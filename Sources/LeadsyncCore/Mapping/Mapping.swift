@@ -3,7 +3,8 @@ public struct FieldRule: Sendable, Equatable {
     /// Part of a full name, for sources that only give "full_name".
     public enum NamePart: String, Sendable { case first, last }
 
-    /// Candidate source column names; the first present in the header wins.
+    /// Candidate source column names, in order: each record takes the first of them that the header has and
+    /// the record fills (`[OPTIN_TIME, CONFIRM_TIME]`: a confirmed subscriber with no opt-in time still has one).
     public var columns: [String]
     public var constant: String?
     /// Source value → canonical value, matched after trimming and case folding.
@@ -27,13 +28,17 @@ public struct FieldRule: Sendable, Equatable {
 public struct Mapping: Sendable {
     public var name: String
     public var rules: [CanonicalField: FieldRule]
+    /// The export's own last-modified column (`last_modified:` among the fields). Not a lead field: it orders
+    /// versions of one source record, and records of one person, in survivorship (see `Recency`).
+    public var lastModified: FieldRule?
     /// For XML layouts: the element path of one record from the root (`rsp/result/prospect`).
     public var recordPath: String?
     /// For XML layouts: an element whose presence means the document is an error response (its text says why).
     public var errorPath: String?
 
-    public init(name: String, rules: [CanonicalField: FieldRule], recordPath: String? = nil, errorPath: String? = nil) {
-        self.name = name; self.rules = rules; self.recordPath = recordPath; self.errorPath = errorPath
+    public init(name: String, rules: [CanonicalField: FieldRule], lastModified: FieldRule? = nil, recordPath: String? = nil,
+                errorPath: String? = nil) {
+        self.name = name; self.rules = rules; self.lastModified = lastModified; self.recordPath = recordPath; self.errorPath = errorPath
     }
 
     /// Applies the mapping to a record whose values come by key (XML elements) rather than by column position.
@@ -53,23 +58,27 @@ public struct Mapping: Sendable {
     public func bind(header: [String]) -> BoundMapping {
         var index: [String: Int] = [:]
         for (i, name) in header.enumerated() where index[Self.headerKey(name)] == nil { index[Self.headerKey(name)] = i }
-        var bound: [(CanonicalField, FieldRule, Int?)] = []
         var claimed = Set<Int>()
         var missing: [String] = []
-        for field in CanonicalField.allCases {
-            guard let rule = rules[field] else { continue }
+        func columns(for rule: FieldRule) -> [Int] {
             // A joining rule prefers the all-values key of a repeated XML element (`name[*]`).
             let candidates = rule.join == nil ? rule.columns : rule.columns.flatMap { [$0 + "[*]", $0] }
-            let column = candidates.lazy.compactMap { index[Self.headerKey($0)] }.first
-            if let column { claimed.insert(column) } else if !rule.columns.isEmpty { missing.append(field.rawValue) }
-            if rule.join != nil {  // the first-value keys are covered by the joined value
-                for name in rule.columns { if let i = index[Self.headerKey(name)] { claimed.insert(i) } }
-            }
-            bound.append((field, rule, column))
+            var present: [Int] = []
+            for name in candidates { if let i = index[Self.headerKey(name)], !present.contains(i) { present.append(i) } }
+            claimed.formUnion(present)
+            return present
         }
+        var bound: [(CanonicalField, FieldRule, [Int])] = []
+        for field in CanonicalField.allCases {
+            guard let rule = rules[field] else { continue }
+            let present = columns(for: rule)
+            if present.isEmpty && !rule.columns.isEmpty { missing.append(field.rawValue) }
+            bound.append((field, rule, present))
+        }
+        let modified = lastModified.map { ($0, columns(for: $0)) }
         let extras = header.indices.filter { !claimed.contains($0) }.map { ($0, TextFolding.trim(header[$0])) }
-        return BoundMapping(mappingName: name, columnCount: header.count, fields: bound, extraColumns: extras,
-                            unmatchedFields: missing)
+        return BoundMapping(mappingName: name, columnCount: header.count, fields: bound, lastModified: modified,
+                            extraColumns: extras, unmatchedFields: missing)
     }
 }
 
@@ -77,35 +86,53 @@ public struct Mapping: Sendable {
 public struct BoundMapping: Sendable {
     public let mappingName: String
     public let columnCount: Int
-    let fields: [(CanonicalField, FieldRule, Int?)]
+    /// Each field's candidate columns present in the header, in the rule's order.
+    let fields: [(CanonicalField, FieldRule, [Int])]
+    let lastModified: (FieldRule, [Int])?
     let extraColumns: [(Int, String)]
     /// Canonical fields whose source column is absent from this header.
     public let unmatchedFields: [String]
 
     /// Whether the header carries anything that can identify a person.
     public var canIdentify: Bool {
-        fields.contains { ($0.0 == .email || $0.0 == .phone || $0.0 == .mobile) && ($0.2 != nil || $0.1.constant != nil) }
+        fields.contains { ($0.0 == .email || $0.0 == .phone || $0.0 == .mobile) && (!$0.2.isEmpty || $0.1.constant != nil) }
     }
 
     public func apply(_ values: [String]) -> MappedRecord {
         var mapped = MappedRecord()
-        for (field, rule, column) in fields {
-            var value = column.flatMap { $0 < values.count ? TextFolding.trim(values[$0]) : nil } ?? ""
-            if let separator = rule.join, value.unicodeScalars.contains("\u{1E}") {
-                value = value.replacingOccurrences(of: "\u{1E}", with: separator)
-            }
-            if value.isEmpty, let constant = rule.constant { value = constant }
-            if !rule.valueMap.isEmpty, let replaced = rule.valueMap[TextFolding.fold(value)] { value = replaced }
-            if let part = rule.splitName { value = Self.split(fullName: value, part: part) }
-            if value.isEmpty, let fallback = rule.defaultValue { value = fallback }
+        for (field, rule, columns) in fields {
+            let value = Self.value(of: rule, columns: columns, in: values)
             if !value.isEmpty { mapped.raw[field] = value }
             if let format = rule.dateFormat { mapped.dateFormats[field] = format }
+        }
+        if let (rule, columns) = lastModified {
+            let value = Self.value(of: rule, columns: columns, in: values)
+            if !value.isEmpty { mapped.lastModified = value }
+            mapped.lastModifiedFormat = rule.dateFormat
         }
         for (column, name) in extraColumns where column < values.count {
             let value = TextFolding.trim(values[column])
             if !value.isEmpty { mapped.extra[name] = value }
         }
         return mapped
+    }
+
+    /// The rule's value for one record: the first of its columns the record fills, then constant, value map,
+    /// name split and default, in that order.
+    static func value(of rule: FieldRule, columns: [Int], in values: [String]) -> String {
+        var value = ""
+        for column in columns where column < values.count {
+            value = TextFolding.trim(values[column])
+            if !value.isEmpty { break }
+        }
+        if let separator = rule.join, value.unicodeScalars.contains("\u{1E}") {
+            value = value.replacingOccurrences(of: "\u{1E}", with: separator)
+        }
+        if value.isEmpty, let constant = rule.constant { value = constant }
+        if !rule.valueMap.isEmpty, let replaced = rule.valueMap[TextFolding.fold(value)] { value = replaced }
+        if let part = rule.splitName { value = split(fullName: value, part: part) }
+        if value.isEmpty, let fallback = rule.defaultValue { value = fallback }
+        return value
     }
 
     /// "Jean-Pierre de la Fontaine" → first "Jean-Pierre", last "de la Fontaine"; "Dupont, Marie" is last-first.
@@ -131,6 +158,9 @@ public struct MappedRecord: Sendable {
     public var raw: [CanonicalField: String] = [:]
     public var extra: [String: String] = [:]
     public var dateFormats: [CanonicalField: String] = [:]
+    /// The export's last-modified time as written, and its format if the mapping gives one.
+    public var lastModified: String?
+    public var lastModifiedFormat: String?
     public init() {}
 }
 

@@ -82,8 +82,20 @@ public struct MatchProfile: Sendable, Equatable {
         if let first, let last { keys.append("fl:\(Comparators.soundex(last))|\(first)") }
         if let emailLocal, !Comparators.genericLocalParts.contains(emailLocal), emailLocal.count >= 4 { keys.append("el:\(emailLocal)") }
         for phone in phones { keys.append("ph:\(phone)") }
+        if let email { keys.append(Self.emailKey(email)) }
         return Array(Set(keys)).sorted()
     }
+
+    /// The whole normalised address, when the record has one.
+    public var email: String? {
+        guard let emailLocal, let emailDomain else { return nil }
+        return emailLocal + "@" + emailDomain
+    }
+
+    /// The block of every record with this address. Not for fuzzy scoring: it lets an exact email match find
+    /// a lead through any of its records, not only through the address that survived on the lead, so the
+    /// outcome does not depend on which record came first (see `PipelineView.leadID(email:)`).
+    public static func emailKey(_ email: String) -> String { "em:" + email }
 }
 
 /// A comparison's result: points for and against, and why.

@@ -56,16 +56,19 @@ public final class Normaliser {
         dates = DateNormaliser(timeZone: settings.timeZone)
     }
 
-    /// - Parameter fallbackTime: ISO time standing in for `created_at` in the recency key (the file's time).
-    public func normalise(_ mapped: MappedRecord, ref: RecordRef, fallbackTime: String, sequence: Int64) -> Result<NormalisedRecord, Rejection> {
+    /// - Parameter fallbackTime: ISO time standing in for the record's own time in the recency key (the file's time).
+    /// - Parameter version: the version of the file or page the record was read from (`Recency.version(of:)`).
+    public func normalise(_ mapped: MappedRecord, ref: RecordRef, fallbackTime: String, version: String = Recency.unversioned,
+                          sequence: Int64) -> Result<NormalisedRecord, Rejection> {
         var fields = LeadFields()
         var extra = mapped.extra
         let raw = mapped.raw
 
         for field in [CanonicalField.first_name, .last_name, .company, .job_title, .city, .region, .industry,
-                      .source, .external_id, .marketing_status, .consent] {
+                      .source, .external_id, .marketing_status] {
             if let value = raw[field] { fields[field] = collapseSpaces(value) }
         }
+        if let consent = raw[.consent] { fields[.consent] = ConsentNormaliser.normalise(collapseSpaces(consent), dates: dates) }
         if let postal = raw[.postal_code] { fields[.postal_code] = postal.uppercased().filter { $0 != " " } }
         if let urgency = raw[.urgency] { fields[.urgency] = TextFolding.fold(urgency) }
         if let country = raw[.country] {
@@ -109,7 +112,13 @@ public final class Normaliser {
                                                : "no email and no phone: cannot identify the person"))
         }
 
-        let recency = (fields[.created_at] ?? fallbackTime) + "/" + String(format: "%012lld", sequence)
+        // The record's own last edit, when the export says it: it orders versions of one record and records of one person.
+        var lastModified: String?
+        if let modified = mapped.lastModified {
+            if let iso = dates.normalise(modified, format: mapped.lastModifiedFormat) { lastModified = iso }
+            else { extra["last_modified_invalid"] = modified }
+        }
+        let recency = Recency.key(time: lastModified ?? fields[.created_at] ?? fallbackTime, version: version, line: sequence)
         return .success(NormalisedRecord(
             ref: ref, fields: fields, extra: extra,
             account: AccountKeys(fields: fields, freeMailDomains: settings.freeMailDomains, registrable: registrable),

@@ -14,6 +14,9 @@ public struct BatchOutcome: Sendable {
     public var valueUpdates: [(connector: String, identity: String, values: RecordValues)] = []
     /// Company-name accounts folded into the domain account of the same company, found later: their leads move.
     public var accountAbsorptions: [(from: Int64, into: Int64)] = []
+    /// Leads found to be one person by a record whose exact keys name both (a bridge): the first moves into
+    /// the second (its records, handoff and reviews) and is deleted, as when a reviewer merges two leads.
+    public var leadAbsorptions: [(from: Int64, into: Int64)] = []
     /// Marketing values a sales edit kept out of the lead (field drift).
     public var salesDrift: [(leadID: Int64, field: CanonicalField, value: String)] = []
     public var summary = ConnectorSummary()
@@ -105,13 +108,16 @@ public struct BatchProcessor {
         var profile: MatchProfile?
         /// The domain account an acronym was resolved to, with a phone as the supporting evidence.
         var acronymAccount: String?
+        /// The record joined two leads into one: the lead changed even if the record adds nothing.
+        var bridged = false
         if let id = try work.leadID(connector: ref.connector, identity: identity), let existing = try work.lead(id) {
             lead = existing
             action = .updated
-        } else if let (id, kind) = try work.match(record), let existing = try work.lead(id) {
-            lead = existing
+        } else if let found = try exactMatch(record, work: &work, outcome: &outcome) {
+            lead = found.lead
             action = .merged
-            merge = (kind, nil)
+            merge = (found.kind, nil)
+            bridged = found.bridged
         } else {
             var candidate = MatchProfile(record: record)
             // A company named without its domain is compared as the domain account it belongs to.
@@ -150,6 +156,8 @@ public struct BatchProcessor {
             if action == .updated && lead.fields == before.fields && lead.extra == before.extra { return unchanged(record, before) }
             return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed, reason: "the person opted out")
         }
+        // Every address a lead was matched by finds it again, not only the one that survived on it.
+        if let email = record.fields[.email], work.emails[email] == nil { work.emails[email] = lead.id }
         if action == .merged || action == .created {
             work.linkIdentity(connector: ref.connector, identity: identity, to: lead.id)
             let profile = profile ?? MatchProfile(record: record)
@@ -171,7 +179,7 @@ public struct BatchProcessor {
             outcome.reviews.append(ReviewItem(ref: ref.description, identity: memberIdentity, recordLeadID: lead.id,
                                               candidateLeadID: review.candidate, score: review.score.points, evidence: review.score.evidence))
         }
-        if lead.fields != before.fields || lead.extra != before.extra || action == .created {
+        if lead.fields != before.fields || lead.extra != before.extra || action == .created || bridged {
             try requalify(&lead, work: &work, outcome: &outcome, known: action == .created ? record : nil, accountKey: acronymAccount)
             work.store(lead, lastNameKey: lead.fields[.last_name] == record.fields[.last_name] ? record.lastNameKey : nil)
         } else {
@@ -194,6 +202,21 @@ public struct BatchProcessor {
         guard var lead = try work.lead(intoID), let other = try work.lead(fromID) else {
             throw MergeError("lead \(try work.lead(intoID) == nil ? intoID : fromID) does not exist (any more)")
         }
+        let chosen = Self.fold(other, into: &lead, ref: ref)
+        try requalify(&lead, work: &work, outcome: &outcome, known: nil)
+        work.store(lead)
+        outcome.leads = [lead]
+        outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
+        outcome.accountAbsorptions = work.absorptions
+        outcome.routingCursors = work.cursors
+        outcome.merges = [MergeEvent(leadID: intoID, ref: ref, kind: "review", score: score, evidence: evidence, chosen: chosen)]
+        return outcome
+    }
+
+    /// Folds another lead of the same person into `lead`, field by field (the more recent source wins, as in
+    /// any merge); extras fill gaps; an earlier handoff is kept. Returns field → "value ← source" for what the
+    /// other lead gave.
+    static func fold(_ other: Lead, into lead: inout Lead, ref: String) -> [String: String] {
         var chosen: [String: String] = [:]
         for (field, value) in other.fields.filled where field != .external_id || lead.fields[field] == nil {
             let theirs = other.sources[field], ours = lead.sources[field]
@@ -208,14 +231,41 @@ public struct BatchProcessor {
             lead.handedOffAt = handedOff
             lead.owner = other.owner
         }
-        try requalify(&lead, work: &work, outcome: &outcome, known: nil)
-        work.store(lead)
-        outcome.leads = [lead]
-        outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
-        outcome.accountAbsorptions = work.absorptions
-        outcome.routingCursors = work.cursors
-        outcome.merges = [MergeEvent(leadID: intoID, ref: ref, kind: "review", score: score, evidence: evidence, chosen: chosen)]
-        return outcome
+        return chosen
+    }
+
+    /// The lead a record's exact keys name. When its email names one lead and its phone and name another, the
+    /// record says the two are one person: the younger lead is folded into the older (a `bridge` merge), so
+    /// the result does not depend on which of the three records came first. Precision first: only when the
+    /// record gives a first name and both leads have the same last name and compatible first names (a
+    /// record without a first name on a family's shared line is no evidence), and not when a reviewer said
+    /// members of the two are different people. Otherwise the email's lead takes the record, as before.
+    private func exactMatch(_ record: NormalisedRecord, work: inout WorkingSet, outcome: inout BatchOutcome) throws
+        -> (lead: Lead, kind: String, bridged: Bool)? {
+        let matches = try work.exactMatches(record)
+        guard let first = matches.first, let firstLead = try work.lead(first.id) else { return nil }
+        guard matches.count > 1 else { return (firstLead, first.kind, false) }
+        let survivorID = matches.map(\.id).min()!
+        guard var survivor = try work.lead(survivorID) else { return (firstLead, first.kind, false) }
+        var bridged = false
+        guard record.fields[.first_name] != nil else { return (firstLead, first.kind, false) }
+        for other in matches where other.id != survivorID {
+            guard let absorbed = try work.lead(other.id),
+                  absorbed.fields[.last_name].map(AccountKeys.lastNameKey) == survivor.fields[.last_name].map(AccountKeys.lastNameKey),
+                  WorkingSet.firstNamesCompatible(absorbed.fields[.first_name], survivor.fields[.first_name]),
+                  try !work.keptApart(other.id, survivorID) else { continue }
+            let chosen = Self.fold(absorbed, into: &survivor, ref: record.ref.description)
+            work.absorb(other.id, into: survivorID)
+            outcome.leadAbsorptions.append((from: other.id, into: survivorID))
+            outcome.merges.append(MergeEvent(
+                leadID: survivorID, ref: record.ref.description, kind: "bridge", score: nil,
+                evidence: ["\(record.ref) has the \(matches.map(\.kind).joined(separator: " of one lead and the ")) of the other: lead \(other.id) folded into lead \(survivorID)"],
+                chosen: chosen))
+            bridged = true
+        }
+        guard bridged else { return (firstLead, first.kind, false) }
+        work.store(survivor)
+        return (survivor, matches.first { $0.id == survivorID }!.kind, true)
     }
 
     /// Splits one source record out of a lead: the record becomes a lead of its own, and the lead is rebuilt
@@ -348,8 +398,53 @@ struct WorkingSet {
     }
 
     func leadID(connector: String, identity: String) throws -> Int64? {
-        if let id = identities[connector + "\u{1}" + identity] { return id }
-        return try view.leadID(connector: connector, identity: identity)
+        if let id = identities[connector + "\u{1}" + identity] { return resolve(id) }
+        return try view.leadID(connector: connector, identity: identity).map(resolve)
+    }
+
+    /// Leads this batch folded into another (bridges), and where they went.
+    var redirects: [Int64: Int64] = [:]
+
+    /// The lead an id stands for now: itself, or the lead it was folded into by this batch.
+    func resolve(_ id: Int64) -> Int64 {
+        var id = id
+        while let next = redirects[id] { id = next }
+        return id
+    }
+
+    /// Every lead the record's exact keys name, at most one per key kind, email first.
+    mutating func exactMatches(_ record: NormalisedRecord) throws -> [(id: Int64, kind: String)] {
+        var found: [(id: Int64, kind: String)] = []
+        if let email = record.fields[.email], let id = try emails[email].map(resolve) ?? view.leadID(email: email).map(resolve) {
+            found.append((id, "email"))
+        }
+        if let id = try phoneMatch(record), !found.contains(where: { $0.id == id }) { found.append((id, "phone+name")) }
+        return found
+    }
+
+    /// Whether a reviewer said a member of one lead is a different person from a member of the other.
+    mutating func keptApart(_ a: Int64, _ b: Int64) throws -> Bool {
+        func members(_ id: Int64) throws -> [MatchMember] { try view.matchMembers(leadIDs: [id]) + (batchMembers[id] ?? []) }
+        let theirs = Set(try members(b).map(\.identity))
+        for member in try members(a) where !(try view.separatedFrom(identity: member.identity).isDisjoint(with: theirs)) { return true }
+        return false
+    }
+
+    /// Folds lead `other` into `survivor` for the rest of the batch: every key that found `other` now finds
+    /// the survivor, and `other` is no longer written (the store moves its records and deletes it).
+    mutating func absorb(_ other: Int64, into survivor: Int64) {
+        redirects[other] = survivor
+        leads[other] = nil
+        changedLeadIDs.remove(other)
+        for (key, id) in identities where id == other { identities[key] = survivor }
+        for (key, id) in emails where id == other { emails[key] = survivor }
+        for (key, id) in phoneNames where id == other { phoneNames[key] = survivor }
+        if let moving = batchMembers.removeValue(forKey: other) {
+            batchMembers[survivor, default: []] += moving.map { MatchMember(leadID: survivor, identity: $0.identity, profile: $0.profile) }
+            for key in batchBlocks.keys {
+                batchBlocks[key] = batchBlocks[key]!.map { $0.leadID == other ? MatchMember(leadID: survivor, identity: $0.identity, profile: $0.profile) : $0 }
+            }
+        }
     }
 
     mutating func linkIdentity(connector: String, identity: String, to id: Int64) {
@@ -360,18 +455,18 @@ struct WorkingSet {
     /// name. Family members or colleagues sharing a line have the same number and often the same last name;
     /// merging them would lose a lead, so a different first name keeps them apart.
     mutating func match(_ record: NormalisedRecord) throws -> (Int64, kind: String)? {
-        if let email = record.fields[.email] {
-            if let id = emails[email] { return (id, "email") }
-            if let id = try view.leadID(email: email) { return (id, "email") }
-        }
-        if let last = record.lastNameKey, !last.isEmpty {
-            for field in [CanonicalField.phone, .mobile] {
-                guard let phone = record.fields[field].map(PhoneNormaliser.matchKey) else { continue }
-                var candidate = phoneNames[phone + "|" + last]
-                if candidate == nil { candidate = try view.leadID(phone: phone, lastNameKey: last) }
-                if let id = candidate, let lead = try lead(id),
-                   Self.firstNamesCompatible(record.fields[.first_name], lead.fields[.first_name]) { return (id, "phone+name") }
-            }
+        try exactMatches(record).first.map { ($0.id, $0.kind) }
+    }
+
+    /// The lead holding one of the record's numbers under the same last name, with a compatible first name.
+    private mutating func phoneMatch(_ record: NormalisedRecord) throws -> Int64? {
+        guard let last = record.lastNameKey, !last.isEmpty else { return nil }
+        for field in [CanonicalField.phone, .mobile] {
+            guard let phone = record.fields[field].map(PhoneNormaliser.matchKey) else { continue }
+            var candidate = phoneNames[phone + "|" + last]
+            if candidate == nil { candidate = try view.leadID(phone: phone, lastNameKey: last) }
+            if let id = candidate.map(resolve), let lead = try lead(id),
+               Self.firstNamesCompatible(record.fields[.first_name], lead.fields[.first_name]) { return id }
         }
         return nil
     }
@@ -392,14 +487,16 @@ struct WorkingSet {
         var promising = Set<Int64>()
         var seen = Set<String>()
         for member in try view.matchCandidates(blockingKeys: keys) + keys.flatMap({ batchBlocks[$0] ?? [] })
-        where seen.insert(member.identity).inserted && !promising.contains(member.leadID) {
+        where seen.insert(member.identity).inserted && !promising.contains(resolve(member.leadID)) {
             let score = matcher.compare(profile, member.profile)
-            if score.namesAgree && score.points >= matcher.reviewAt { promising.insert(member.leadID) }
+            if score.namesAgree && score.points >= matcher.reviewAt { promising.insert(resolve(member.leadID)) }
         }
         guard !promising.isEmpty else { return nil }
         let separated = try view.separatedFrom(identity: identity)
         var stored: [Int64: [MatchMember]] = [:]
-        for member in try view.matchMembers(leadIDs: Array(promising)) { stored[member.leadID, default: []].append(member) }
+        // A lead this batch folded into another is still stored under its own id until the batch commits.
+        let absorbed = redirects.keys.filter { promising.contains(resolve($0)) }
+        for member in try view.matchMembers(leadIDs: Array(promising) + absorbed) { stored[resolve(member.leadID), default: []].append(member) }
         var best: FuzzyMatch?
         var bestPoints = -Double.infinity
         for id in promising.sorted() {
@@ -429,6 +526,7 @@ struct WorkingSet {
     }
 
     mutating func lead(_ id: Int64) throws -> Lead? {
+        let id = resolve(id)
         if let lead = leads[id] { return lead }
         let lead = try view.lead(id: id)
         leads[id] = lead

@@ -3,6 +3,8 @@
 public protocol PipelineView {
     /// The lead a connector's source record (by its identity) was folded into before.
     func leadID(connector: String, identity: String) throws -> Int64?
+    /// The lead (lowest id) that holds this address, or one of whose source records gave it: a lead keeps one
+    /// email, but every address it was ever matched by still finds it.
     func leadID(email: String) throws -> Int64?
     func leadID(phone: String, lastNameKey: String) throws -> Int64?
     func lead(id: Int64) throws -> Lead?

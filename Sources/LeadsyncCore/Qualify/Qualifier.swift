@@ -28,6 +28,11 @@ public struct Qualifier: Sendable {
         if let rule = rules.disqualify.first(where: { $0.conditions.allSatisfy { $0.holds(in: facts) } }) {
             return Qualification(score: score, lines: lines, status: .disqualified, reason: "\(rule.name): \(rule.reason)")
         }
+        // Whatever the rules file says: a person who said no is never handed to sales. (Not an opt-out: a later
+        // record with a granted consent requalifies the lead.)
+        if facts.consentStatus == .refused {
+            return Qualification(score: score, lines: lines, status: .disqualified, reason: "consent refused")
+        }
         if score >= rules.qualifiedAt {
             return Qualification(score: score, lines: lines, status: .qualified, reason: nil)
         }

@@ -99,7 +99,7 @@ public struct RuleSet: Sendable, Equatable {
 
 /// What rules can test about a lead: its fields plus a few derived facts.
 public struct LeadFacts {
-    public static let derivedFields = ["free_mail", "email_domain", "account_domain", "has_phone"]
+    public static let derivedFields = ["free_mail", "email_domain", "account_domain", "has_phone", "consent_status"]
     let fields: LeadFields
     let isFreeMail: Bool
     let accountDomain: String?
@@ -108,6 +108,9 @@ public struct LeadFacts {
         self.fields = fields; self.isFreeMail = isFreeMail; self.accountDomain = accountDomain
     }
 
+    /// `granted`, `refused` or `unknown`, read from the consent value (see `ConsentNormaliser`).
+    public var consentStatus: ConsentStatus { ConsentNormaliser.status(of: fields[.consent]) }
+
     public func value(_ name: String) -> String? {
         if let field = CanonicalField(rawValue: name) { return fields[field] }
         switch name {
@@ -115,6 +118,7 @@ public struct LeadFacts {
         case "email_domain": return fields[.email].flatMap(EmailNormaliser.domain(of:))
         case "account_domain": return accountDomain
         case "has_phone": return (fields[.phone] ?? fields[.mobile]) == nil ? "false" : "true"
+        case "consent_status": return consentStatus.rawValue
         default: return nil
         }
     }

@@ -15,39 +15,48 @@ enum MappingLoader {
             throw root.error("missing 'fields': a mapping of canonical field → source column", key: "fields")
         }
         var rules: [CanonicalField: FieldRule] = [:]
+        var lastModified: FieldRule?
         for (key, node) in fields.children {
-            guard let field = CanonicalField(rawValue: key) else {
-                throw node.error("'\(key)' is not a canonical field; known: \(CanonicalField.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            if let column = node.scalarString {
-                rules[field] = FieldRule(columns: [column])
+            // The export's own last-modified column: not a lead field, it orders versions of a record.
+            if key == "last_modified" {
+                lastModified = try rule(node)
                 continue
             }
-            try node.onlyKeys(fieldKeys)
-            var valueMap: [String: String] = [:]
-            if let map = node.child("map") {
-                for (from, to) in map.children {
-                    guard let value = to.scalarString else { throw to.error("expected a text value") }
-                    valueMap[from] = value
-                }
+            guard let field = CanonicalField(rawValue: key) else {
+                throw node.error("'\(key)' is not a canonical field; known: \(CanonicalField.allCases.map(\.rawValue).joined(separator: ", ")), and last_modified")
             }
-            var split: FieldRule.NamePart?
-            if let text = try node.string("split_name") {
-                guard let part = FieldRule.NamePart(rawValue: text) else { throw node.child("split_name")!.error("use first or last") }
-                split = part
-            }
-            let rule = FieldRule(columns: try node.strings("column") ?? [], constant: try node.string("constant"),
-                                 valueMap: valueMap, dateFormat: try node.string("date_format"), splitName: split,
-                                 defaultValue: try node.string("default"), join: try node.string("join"))
-            guard !rule.columns.isEmpty || rule.constant != nil || rule.defaultValue != nil else {
-                throw node.error("give a 'column' or a 'constant'")
-            }
-            rules[field] = rule
+            rules[field] = try rule(node)
         }
         guard rules[.email] != nil || rules[.phone] != nil || rules[.mobile] != nil else {
             throw fields.error("map at least one of email, phone or mobile: without them no record can identify a person")
         }
-        return Mapping(name: name, rules: rules, recordPath: try root.string("record_path"), errorPath: try root.string("error_path"))
+        return Mapping(name: name, rules: rules, lastModified: lastModified, recordPath: try root.string("record_path"),
+                       errorPath: try root.string("error_path"))
+    }
+
+    /// One field's rule: a column name, or `{ column, constant, map, date_format, split_name, default, join }`.
+    private static func rule(_ node: ConfigNode) throws -> FieldRule {
+        if let column = node.scalarString { return FieldRule(columns: [column]) }
+        try node.onlyKeys(fieldKeys)
+        var valueMap: [String: String] = [:]
+        if let map = node.child("map") {
+            for (from, to) in map.children {
+                guard let value = to.scalarString else { throw to.error("expected a text value") }
+                valueMap[from] = value
+            }
+        }
+        var split: FieldRule.NamePart?
+        if let text = try node.string("split_name") {
+            guard let part = FieldRule.NamePart(rawValue: text) else { throw node.child("split_name")!.error("use first or last") }
+            split = part
+        }
+        let rule = FieldRule(columns: try node.strings("column") ?? [], constant: try node.string("constant"),
+                             valueMap: valueMap, dateFormat: try node.string("date_format"), splitName: split,
+                             defaultValue: try node.string("default"), join: try node.string("join"))
+        guard !rule.columns.isEmpty || rule.constant != nil || rule.defaultValue != nil else {
+            throw node.error("give a 'column' or a 'constant'")
+        }
+        return rule
     }
 }
 

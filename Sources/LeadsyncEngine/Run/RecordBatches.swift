@@ -15,13 +15,15 @@ struct RecordShaper {
     let connector: String
     let fileName: String
     let fileTime: String
+    /// `Recency.version(of:)` of the file: a later export of the same records supersedes an earlier one.
+    let fileVersion: String
     var itemRefs = false
 
     /// - Parameter index: the record's position in the document, the item id of last resort for feeds.
     func shape(_ mapped: MappedRecord, line: Int, index: Int = 0) -> IncomingRecord {
         let ref = itemRefs ? RecordRef(connector: connector, source: fileName, item: mapped.raw[.external_id] ?? "item\(index)")
                            : RecordRef(connector: connector, source: fileName, line: line)
-        switch normaliser.normalise(mapped, ref: ref, fallbackTime: fileTime, sequence: Int64(line)) {
+        switch normaliser.normalise(mapped, ref: ref, fallbackTime: fileTime, version: fileVersion, sequence: Int64(line)) {
         case .success(let record): return .normalised(record)
         case .failure(let rejection): return .rejected(ref, externalID: mapped.raw[.external_id], reason: rejection.reason)
         }

@@ -315,7 +315,8 @@ public final class SyncRunner {
         let normaliser = Normaliser(settings: configuration.main.normaliser)
         let processor = configuration.batchProcessor(now: now)
         let shaper = RecordShaper(normaliser: normaliser, connector: connector.name, fileName: file.name,
-                                  fileTime: ISO8601DateFormatter().string(from: file.modified), itemRefs: file.itemRefs)
+                                  fileTime: ISO8601DateFormatter().string(from: file.modified),
+                                  fileVersion: Recency.version(of: file.modified), itemRefs: file.itemRefs)
         let mappingSpec = configuration.mappings[connector.mapping]!
         var source = try FileByteSource(path: file.url.path)
         defer { source.close() }

@@ -15,7 +15,7 @@ public struct HandoffReportQuery {
 
     public func build(generatedAt: String) throws -> Report {
         var report = Report(id: "handoff", title: "Marketing → sales handoff report", generatedAt: generatedAt, scope: scope.described)
-        let builders: [() throws -> Report.Section] = [balance, rejections, disagreements, notActedOn, salesRejections, lostInHandoff, fieldDrift, duplicates]
+        let builders: [() throws -> Report.Section] = [balance, rejections, disagreements, withoutConsent, notActedOn, salesRejections, lostInHandoff, fieldDrift, duplicates]
         for build in builders {
             let start = Date()
             report.sections.append(try build())
@@ -157,6 +157,51 @@ public struct HandoffReportQuery {
                                     columns: ["source", "lead", "source status", "leadsync status", "why", "rules that fired"], rows: details)])
     }
 
+    /// Leads handed off in the period whose consent is not granted (refused, absent or saying neither): handed
+    /// off before consent was read as it is now, or let through by a rules file without the no-consent rule.
+    /// Grouped by the stored value (opt-in times as one group), each value classified once.
+    private func withoutConsent() throws -> Report.Section {
+        let value = """
+            CASE WHEN l.consent IS NULL THEN NULL
+                 WHEN length(l.consent) >= 10 AND substr(l.consent, 5, 1) = '-' AND substr(l.consent, 1, 1) BETWEEN '0' AND '9' THEN '(a date)'
+                 ELSE l.consent END
+            """
+        let from = "FROM leads l WHERE l.handed_off_at IS NOT NULL\(scope.period("l.handed_off_at"))\(leadConnectorFilter)"
+        var notGranted: [String?] = []
+        var byStatus: [ConsentStatus: Int] = [:]
+        for row in try db.fetchRows(sql: "SELECT \(value) AS consent, COUNT(*) AS n \(from) GROUP BY 1", arguments: arguments) {
+            let consent: String? = row["consent"]
+            let status = consent == "(a date)" ? .granted : ConsentNormaliser.status(of: consent)
+            guard status != .granted else { continue }
+            notGranted.append(consent)
+            byStatus[status, default: 0] += row["n"] as Int
+        }
+        let total = byStatus.values.reduce(0, +)
+        var rows: [[Report.Cell]] = []
+        if total > 0 {
+            // The few values as literals (quotes doubled): numbered parameters past the scope's would leave an
+            // unused one in between, which PostgreSQL cannot type.
+            let texts = notGranted.compactMap { $0 }
+            let placeholders = texts.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
+            let condition = notGranted.contains(where: { $0 == nil }) ? "l.consent IS NULL" : "FALSE"
+            let listed = texts.isEmpty ? condition : "(\(condition) OR l.consent IN (\(placeholders)))"
+            for row in try db.fetchRows(sql: """
+                SELECT l.id, l.consent, l.owner, l.handed_off_at \(from) AND \(listed) ORDER BY l.id LIMIT \(scope.detailRows)
+                """, arguments: arguments) {
+                let consent: String? = row["consent"]
+                rows.append([.count(Int(row["id"] as Int64)), .text(consent ?? "(none)"), .text(ConsentNormaliser.status(of: consent).rawValue),
+                             .text((row["owner"] as String?) ?? ""), .text(row["handed_off_at"])])
+            }
+        }
+        return .init(id: "consent", title: "Handed off without consent", critical: (byStatus[.refused] ?? 0) > 0,
+                     notes: total == 0 ? ["Every lead handed off in the period has a granted consent or legal basis."]
+                                       : ["Leads sales received whose consent is refused or unknown: check them before anyone calls."],
+                     figures: [.init(id: "refused", label: "handed off with consent refused", value: .count(byStatus[.refused] ?? 0)),
+                               .init(id: "unknown", label: "handed off with no consent recorded", value: .count(byStatus[.unknown] ?? 0))],
+                     tables: [.init(id: "leads", title: total > rows.count ? "First \(rows.count) of \(total)" : "Leads",
+                                    columns: ["lead", "consent", "status", "owner", "handed off"], rows: rows)])
+    }
+
     private func notActedOn() throws -> Report.Section {
         let filter = """
             FROM leads l WHERE l.handed_off_at IS NOT NULL\(scope.period("l.handed_off_at"))
@@ -293,7 +338,7 @@ public struct HandoffReportQuery {
         let pending = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM review_queue WHERE status = 'pending'") ?? 0
         let separated = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM review_queue WHERE status = 'separated' AND decided_at >= ?1 AND decided_at < ?2",
                                          arguments: arguments) ?? 0
-        let automatic = (count["email"] ?? 0) + (count["phone+name"] ?? 0) + (count["fuzzy"] ?? 0)
+        let automatic = (count["email"] ?? 0) + (count["phone+name"] ?? 0) + (count["fuzzy"] ?? 0) + (count["bridge"] ?? 0)
         return .init(id: "duplicates", title: "Duplicates",
                      figures: [.init(id: "automatic_merges", label: "merged automatically", value: .count(automatic)),
                                .init(id: "reviewed_merges", label: "merged by a reviewer", value: .count(count["review"] ?? 0)),
