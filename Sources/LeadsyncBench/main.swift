@@ -9,7 +9,11 @@ import LeadsyncTesting
 // as ratios against a floor measured in the same run on the same file: `sqlite3 .import`.
 // It prints figures; it asserts nothing (these machines are shared and noisy).
 
-struct Measured { var seconds: Double; var maxRSSKiB: Int; var status: Int32 }
+struct Measured {
+    var seconds: Double; var maxRSSKiB: Int; var status: Int32
+    /// User plus system CPU time of the child (and its waited-for children), from wait4.
+    var cpuSeconds: Double = 0
+}
 
 /// Runs a program and measures its wall time and peak RSS. The peak is read from /proc/PID/status (VmHWM)
 /// while it runs: wait4's ru_maxrss would include this process's own memory, which a child inherits as its
@@ -26,16 +30,19 @@ func measure(_ executable: String, _ arguments: [String], stdoutTo: String = "/d
     guard rc == 0 else { fatalError("cannot start \(executable): \(String(cString: strerror(rc)))") }
     var status: Int32 = 0
     var peakKiB = 0
+    var usage = rusage()
     while true {
         if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
             peakKiB = max(peakKiB, kib)
         }
-        if waitpid(pid, &status, WNOHANG) == pid { break }
+        if wait4(pid, &status, WNOHANG, &usage) == pid { break }
         usleep(20_000)
     }
-    return Measured(seconds: Date().timeIntervalSince(start), maxRSSKiB: peakKiB, status: status)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return Measured(seconds: Date().timeIntervalSince(start), maxRSSKiB: peakKiB, status: status,
+                    cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime))
 }
 
 func which(_ name: String) -> String? {
@@ -137,19 +144,29 @@ func runBenchmark() throws {
     let floor = measure(sqlite3, [workURL.appendingPathComponent("floor.sqlite").path, "-cmd", ".mode csv", ".import \(csv.path) leads"])
 
     // 3. Full sync into a fresh store, then 4. the same file again, unchanged.
+    let storeURL = workURL.appendingPathComponent("store.sqlite")
     try fm.copyItem(at: csv, to: workURL.appendingPathComponent("drops/gen/leads.csv"))
     let first = measure(leadsync, ["sync", "--config", config, "--format", "json"], stdoutTo: workURL.appendingPathComponent("first.json").path)
+    let bytes = storeBytes(storeURL)
+    // The output floor is taken from the store as the full sync left it (before the re-sync adds its log).
+    let output = try OutputFloor(sqlite3: sqlite3).measure(store: storeURL, work: workURL)
     try fm.copyItem(at: csv, to: workURL.appendingPathComponent("drops/gen/leads.csv"))
     let second = measure(leadsync, ["sync", "--config", config, "--format", "json"], stdoutTo: workURL.appendingPathComponent("second.json").path)
 
-    func row(_ name: String, _ m: Measured) -> String {
-        String(format: "%-28@ %8.2f s %10.0f rec/s %8.1f MB peak RSS %7.2f× floor%@", name as NSString, m.seconds, Double(count) / m.seconds,
-               Double(m.maxRSSKiB) / 1024, m.seconds / floor.seconds, (m.status == 0 ? "" : "  (exit status \(m.status))") as NSString)
+    func row(_ name: String, _ m: Measured, records: Int = count) -> String {
+        String(format: "%-34@ %8.2f s %7.1f s CPU %10.0f rec/s %8.1f MB peak RSS %7.2f× raw floor%@", name as NSString, m.seconds, m.cpuSeconds,
+               Double(records) / m.seconds, Double(m.maxRSSKiB) / 1024, m.seconds / floor.seconds,
+               (m.status == 0 ? "" : "  (exit status \(m.status))") as NSString)
     }
     print("")
-    print(row("floor: sqlite3 .import", floor))
+    print(row("raw floor: sqlite3 .import", floor))
+    print(row("output floor: its tables reloaded", output.load))
     print(row("full sync (fresh store)", first))
     print(row("re-sync (nothing changed)", second))
+    print(String(format: "full sync ÷ output floor: %.2f× (%d tables, %d rows reloaded); store %.1f MB, %.0f bytes per input record (CSV: %.0f)",
+                 first.seconds / output.load.seconds, output.tables, output.rows, Double(bytes) / 1e6, Double(bytes) / Double(count),
+                 Double(size) / Double(count)))
+    try benchmarkIncrementalDrop(csv: csv, count: count, bigStore: workURL, config: config, work: workURL, leadsync: leadsync, repo: repo)
     for file in ["first.json", "second.json"] {
         if let data = fm.contents(atPath: workURL.appendingPathComponent(file).path),
            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -192,6 +209,43 @@ func runBenchmark() throws {
 
     try benchmarkDaemon(csv: csv, count: count, oneShotSeconds: first.seconds, work: workURL, leadsync: leadsync, repo: repo)
     try benchmarkXML(count: xmlCount ?? count, work: workURL, leadsync: leadsync, repo: repo)
+}
+
+/// A 10,000-record drop (a tenth of the file when smaller) into the full store, and the same drop into a
+/// store of the first tenth of the file: the daemon's steady state, and how it grows with the store.
+func benchmarkIncrementalDrop(csv: URL, count: Int, bigStore: URL, config: String, work: URL, leadsync: String, repo: URL) throws {
+    let fm = FileManager.default
+    let prefix = max(count / 10, 1)
+    let dropCount = min(10_000, max(count / 10, 3))
+    let drop = work.appendingPathComponent("incremental.csv")
+    try IncrementalDrop.write(from: csv, prefix: prefix, count: dropCount, to: drop)
+    // The small store: the first tenth of the file, synced untimed.
+    let small = work.appendingPathComponent("small")
+    try? fm.removeItem(at: small)
+    try fm.createDirectory(at: small.appendingPathComponent("drops/gen"), withIntermediateDirectories: true)
+    try fm.createDirectory(at: small.appendingPathComponent("connectors"), withIntermediateDirectories: true)
+    try writeConfig(in: small, repo: repo)
+    try "name: gen\nkind: csv-drop\npath: drops/gen\nmapping: generic\n".write(to: small.appendingPathComponent("connectors/gen.yaml"), atomically: true, encoding: .utf8)
+    let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
+    try (lines.prefix(prefix + 1).joined(separator: "\n") + "\n").write(to: small.appendingPathComponent("drops/gen/first.csv"), atomically: true, encoding: .utf8)
+    let smallConfig = small.appendingPathComponent("leadsync.yaml").path
+    _ = measure(leadsync, ["sync", "--config", smallConfig, "--format", "json"])
+    // The drop is newer than the stored records' files: its edited records are newer versions of them.
+    try fm.copyItem(at: drop, to: small.appendingPathComponent("drops/gen/incremental.csv"))
+    let intoSmall = measure(leadsync, ["sync", "--config", smallConfig, "--format", "json"], stdoutTo: small.appendingPathComponent("drop.json").path)
+    try fm.copyItem(at: drop, to: bigStore.appendingPathComponent("drops/gen/incremental.csv"))
+    let intoBig = measure(leadsync, ["sync", "--config", config, "--format", "json"], stdoutTo: work.appendingPathComponent("drop.json").path)
+    print("")
+    print(String(format: "%d-record drop into the %d-record store: %.2f s (%.1f s CPU); into the %d-record store: %.2f s (%.1f s CPU): %.2f× for a %d× larger store",
+                 dropCount, count, intoBig.seconds, intoBig.cpuSeconds, prefix, intoSmall.seconds, intoSmall.cpuSeconds,
+                 intoBig.seconds / intoSmall.seconds, count / prefix))
+    for (name, file) in [("big", work.appendingPathComponent("drop.json")), ("small", small.appendingPathComponent("drop.json"))] {
+        if let data = fm.contents(atPath: file.path), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let gen = (object["connectors"] as? [String: Any])?["gen"] as? [String: Any] {
+            let keys = ["received", "created", "updated", "unchanged", "merged", "rejected", "suppressed"]
+            print("  drop into the \(name) store: " + keys.map { "\($0) \(gen[$0] ?? "?")" }.joined(separator: ", "))
+        }
+    }
 }
 
 /// `leadsync run`: the same file dropped into a watched directory, timed from the rename to the file's

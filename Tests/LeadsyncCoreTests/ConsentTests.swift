@@ -38,6 +38,16 @@ import Testing
         #expect(ConsentNormaliser.status(of: "non") == .refused && ConsentNormaliser.status(of: "legitimate interest") == .granted)
     }
 
+    /// The hand-written byte search agrees with Foundation's `contains` on folded text.
+    @Test func byteSearchAgreesWithFoundation() {
+        let texts = ["legitimate interest – existing customer", "interet legitime", "", "a", "consentement : non", "opt-out"]
+        for text in texts {
+            for needle in ConsentNormaliser.legalBases + ConsentNormaliser.refusalMarkers + ["", "a", "customer", "x" + text] {
+                #expect(ConsentNormaliser.contains(text, needle) == (needle.isEmpty || text.contains(needle)), "\(text) / \(needle)")
+            }
+        }
+    }
+
     @Test func aRefusedConsentDisqualifiesWhateverTheRules() {
         let rules = RuleSet(scoring: [ScoringRule(name: "size", conditions: [Condition(field: "employees", test: .range(min: 50, max: nil))], points: 60)],
                             qualifiedAt: 50)

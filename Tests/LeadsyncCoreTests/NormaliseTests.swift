@@ -132,3 +132,17 @@ import Testing
         #expect(TextFolding.trim(text) == text.trimmingCharacters(in: blanks))
     }
 }
+
+/// FNV-1a 64's published test vectors: stored checksums and block keys depend on these exact values.
+@Suite struct FNV1aTests {
+    @Test func knownAnswers() {
+        for (text, expected) in [("", "cbf29ce484222325"), ("a", "af63dc4c8601ec8c"), ("foobar", "85944171f73967e8")] {
+            var hash = FNV1a()
+            hash.add(text.utf8)
+            #expect(hash.hex == expected, "\(text)")
+            var bytes = FNV1a()
+            Array(text.utf8).withUnsafeBufferPointer { bytes.add($0) }
+            #expect(bytes.value == hash.value)
+        }
+    }
+}

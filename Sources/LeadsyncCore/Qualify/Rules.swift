@@ -104,12 +104,14 @@ public struct LeadFacts {
     let isFreeMail: Bool
     let accountDomain: String?
 
+    /// `granted`, `refused` or `unknown`, read from the consent value (see `ConsentNormaliser`) once per lead:
+    /// the rules and the qualifier both ask.
+    public let consentStatus: ConsentStatus
+
     public init(fields: LeadFields, isFreeMail: Bool, accountDomain: String?) {
         self.fields = fields; self.isFreeMail = isFreeMail; self.accountDomain = accountDomain
+        consentStatus = ConsentNormaliser.status(of: fields[.consent])
     }
-
-    /// `granted`, `refused` or `unknown`, read from the consent value (see `ConsentNormaliser`).
-    public var consentStatus: ConsentStatus { ConsentNormaliser.status(of: fields[.consent]) }
 
     public func value(_ name: String) -> String? {
         if let field = CanonicalField(rawValue: name) { return fields[field] }
