@@ -51,6 +51,18 @@ import LeadsyncTesting
         #expect(rows.first?["first_name"] == "=SUM(A1)", "JSON keeps values as they are")
     }
 
+    /// Phones and negative amounts are data, not formulas: a CRM re-importing the export gets them intact.
+    @Test(arguments: StoreKind.allCases)
+    func csvExportKeepsPhonesAndNumbers(store: StoreKind) throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], store: store)
+        try ws.drop("crm", "leads.csv", "email,first_name,phone,mobile,budget\na@acme.fr,Ana,01 45 67 89 00,+33 6 12 34 56 78,-1500\n")
+        #expect(try cli.run(["sync", "--config", ws.configPath]).status == 0)
+        let export = try cli.run(["leads", "export", "--config", ws.configPath])
+        #expect(export.stdout.contains(",+33145678900,+33612345678,") && !export.stdout.contains("'+33"), "\(export.stdout)")
+        let log = try cli.run(["log", "--config", ws.configPath, "--run", "last", "--format", "csv"])
+        #expect(log.status == 0 && !log.stdout.contains("'"), "\(log.stdout)")
+    }
+
     @Test func exitCodesAreDocumented() throws {
         let ws = try workspaceWithLeads()
         let validate = try cli.run(["validate", "--config", ws.configPath])

@@ -70,4 +70,40 @@ import Testing
         #expect(try ws.leads().count == 2 && ws.count("SELECT count(*) FROM merges WHERE kind = 'bridge'") == 0)
         #expect(try partition(ws) == [["m1"], ["j1", "x1"]])
     }
+
+    /// A bridge on stored leads: the younger one's records and handoff move to the older, it is deleted with a
+    /// redirect, sales keeps one handoff; when one of the two had opted out, the joined lead is disqualified.
+    @Test(arguments: StoreKind.allCases)
+    func aBridgeMovesRecordsAndHandoffAndKeepsAnOptOut(store: StoreKind) throws {
+        let header = "external_id,email,first_name,last_name,phone,employees,budget,urgency,consent,opted_out\n"
+        for optedOut in [false, true] {
+            let ws = try Workspace(connectors: ["crm": "generic"], store: store)
+            try ws.drop("crm", "a.csv", header + """
+                a1,ana.roux@acme.fr,Ana,Roux,01 45 67 89 00,250,50000,immediately,yes,false
+                b1,ana.roux@gmail.com,Ana,Roux,06 11 22 33 44,250,50000,immediately,yes,\(optedOut)
+
+                """)
+            _ = try ws.sync()
+            #expect(try ws.leads().count == (optedOut ? 1 : 2), "an opted-out record alone makes no lead")
+            guard !optedOut else {
+                // The opted-out address is suppressed: a record bridging to it is suppressed too, and Ana's lead
+                // stays as it was.
+                try ws.drop("crm", "b.csv", header + "c1,ana.roux@gmail.com,Ana,Roux,01 45 67 89 00,250,50000,immediately,yes,false\n")
+                let report = try ws.sync()
+                #expect(report.connectors["crm"]?.suppressed == 1 && report.balanced, "\(report.text())")
+                continue
+            }
+            #expect(try ws.count("SELECT count(*) FROM handoffs") == 2)
+            try ws.drop("crm", "b.csv", header + "c1,ana.roux@gmail.com,Ana,Roux,01 45 67 89 00,,,,,false\n")
+            let report = try ws.sync()
+            #expect(report.connectors["crm"]?.merged == 1 && report.balanced, "\(report.text())")
+            let leads = try ws.leads()
+            #expect(leads.count == 1 && leads.first?.id == 1 && leads.first?.status == .qualified)
+            #expect(try ws.count("SELECT count(*) FROM handoffs") == 1 && ws.count("SELECT count(*) FROM handoffs WHERE lead_id = 1") == 1)
+            #expect(try ws.count("SELECT count(*) FROM lead_provenance WHERE lead_id = 1") == 3)
+            #expect(try ws.count("SELECT count(*) FROM lead_redirects WHERE from_id = 2 AND into_id = 1") == 1)
+            #expect(try ws.count("SELECT count(*) FROM merges WHERE kind = 'bridge'") == 1)
+            #expect(try partition(ws) == [["a1", "b1", "c1"]])
+        }
+    }
 }

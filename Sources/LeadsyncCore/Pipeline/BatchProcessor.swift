@@ -152,6 +152,12 @@ public struct BatchProcessor {
             outcome.salesDrift.append((lead.id, field, value))
         }
         if before.fields.optedOut && action != .created {
+            // The two leads the record joined are one opted-out person now: disqualified, whatever either was.
+            if bridged {
+                var joined = before
+                try requalify(&joined, work: &work, outcome: &outcome, known: nil)
+                work.store(joined)
+            }
             // An opted-out person takes no new data; only a re-sync of what is already there is "unchanged".
             if action == .updated && lead.fields == before.fields && lead.extra == before.extra { return unchanged(record, before) }
             return ReconciliationEntry(ref: ref, externalID: externalID, action: .suppressed, reason: "the person opted out")
@@ -244,11 +250,10 @@ public struct BatchProcessor {
         -> (lead: Lead, kind: String, bridged: Bool)? {
         let matches = try work.exactMatches(record)
         guard let first = matches.first, let firstLead = try work.lead(first.id) else { return nil }
-        guard matches.count > 1 else { return (firstLead, first.kind, false) }
+        guard matches.count > 1, record.fields[.first_name] != nil else { return (firstLead, first.kind, false) }
         let survivorID = matches.map(\.id).min()!
         guard var survivor = try work.lead(survivorID) else { return (firstLead, first.kind, false) }
         var bridged = false
-        guard record.fields[.first_name] != nil else { return (firstLead, first.kind, false) }
         for other in matches where other.id != survivorID {
             guard let absorbed = try work.lead(other.id),
                   absorbed.fields[.last_name].map(AccountKeys.lastNameKey) == survivor.fields[.last_name].map(AccountKeys.lastNameKey),
