@@ -79,6 +79,8 @@ func runBenchmark() throws {
     var reportLeads: Int?
     var xmlCount: Int?
     var xmlOnly = false
+    /// The CSV sync, its floors and the incremental drop only (no daemon or XML case): a shorter run at 1M.
+    var syncOnly = false
     var postgresCount: Int?
     var work = "bench-out"
     var args = CommandLine.arguments.dropFirst()
@@ -87,12 +89,13 @@ func runBenchmark() throws {
         case "--leads": count = Int(args.popFirst() ?? "") ?? count
         case "--xml-leads": xmlCount = Int(args.popFirst() ?? "")
         case "--xml-only": xmlOnly = true
+        case "--sync-only": syncOnly = true
         case "--matching": matchingCount = Int(args.popFirst() ?? "")
         case "--reports": reportLeads = Int(args.popFirst() ?? "")
         case "--postgres": postgresCount = Int(args.popFirst() ?? "")
         case "--work": work = args.popFirst() ?? work
         default:
-            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--matching N] [--reports N] [--postgres N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
+            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--sync-only] [--matching N] [--reports N] [--postgres N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
             exit(64)
         }
     }
@@ -207,6 +210,7 @@ func runBenchmark() throws {
     print(String(format: "matching (records that reached a lead: %d): precision %.4f, recall %.4f, leads holding >1 person: %d",
                  leadOfLine.count, predicted == 0 ? 1 : Double(correct) / Double(predicted), actual == 0 ? 1 : Double(correct) / Double(actual), wrongMerges))
 
+    if syncOnly { return }
     try benchmarkDaemon(csv: csv, count: count, oneShotSeconds: first.seconds, work: workURL, leadsync: leadsync, repo: repo)
     try benchmarkXML(count: xmlCount ?? count, work: workURL, leadsync: leadsync, repo: repo)
 }

@@ -17,7 +17,9 @@ public final class InMemoryPipeline: PipelineView {
     public init() {}
 
     public func leadID(connector: String, identity: String) -> Int64? { identities[connector + "|" + identity] }
-    public func leadID(email: String) -> Int64? { leads.values.filter { $0.fields[.email] == email }.map(\.id).min() }
+    public func leadID(email: String) -> Int64? {
+        (leads.values.filter { $0.fields[.email] == email }.map(\.id) + members.filter { $0.profile.email == email }.map(\.leadID)).min()
+    }
     public func leadID(phone: String, lastNameKey: String) -> Int64? {
         leads.values.filter { lead in
             [lead.fields[.phone], lead.fields[.mobile]].compactMap { $0 }.map(PhoneNormaliser.matchKey).contains(phone)
@@ -55,5 +57,19 @@ public final class InMemoryPipeline: PipelineView {
         for s in outcome.suppressions { suppressions.insert(s.key) }
         for (team, position) in outcome.routingCursors { cursors[team] = position }
         handoffs += outcome.handoffs
+        // A bridge: the absorbed lead's records and handoff go to the lead it was folded into.
+        for (from, into) in outcome.leadAbsorptions {
+            leads[from] = nil
+            for (key, id) in identities where id == from { identities[key] = into }
+            members = members.map { $0.leadID == from ? MatchMember(leadID: into, identity: $0.identity, profile: $0.profile) : $0 }
+            let intoHandedOff = handoffs.contains { $0.leadID == into }
+            handoffs = handoffs.compactMap { handoff in
+                guard handoff.leadID == from else { return handoff }
+                if intoHandedOff { return nil }
+                var moved = handoff
+                moved.leadID = into
+                return moved
+            }
+        }
     }
 }
