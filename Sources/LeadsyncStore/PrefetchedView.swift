@@ -109,6 +109,9 @@ public final class PrefetchedView: PipelineView {
         // Fuzzy matching's blocks, for every record: one IN query per few hundred keys instead of ~9 queries a record.
         var blockKeys = Set<String>()
         if fetchBlocks { for case .normalised(let record) in records { blockKeys.formUnion(MatchProfile(record: record).blockingKeys) } }
+        // Exact email matching reads the `em:` blocks whether fuzzy matching is on or not: fetched here, not
+        // point by point per record.
+        for case .normalised(let record) in records { if let email = record.fields[.email] { blockKeys.insert(MatchProfile.emailKey(email)) } }
         let usable = try tx.usableBlockKeys(Array(blockKeys))
         for key in blockKeys { blocks[StoreTransaction.blockHash(key)] = [] }  // full blocks answer "no candidates"
         for chunk in Self.chunks(usable, size: db.dialect.keysPerLookup) {
