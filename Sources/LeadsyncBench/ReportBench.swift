@@ -51,7 +51,7 @@ func benchmarkReports(leads n: Int, work: URL, leadsync: String) throws {
         FROM s;
         WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < \(n))
         INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id)
-        SELECT i, 'web', 'email:p' || i, 'f.csv#' || i, 'email', 'run000' FROM s;
+        SELECT i, 'web', 'email:p' || i, 'f.csv#' || i, 1, 'run000' FROM s;  -- contributed: email (bit 0)
         WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < \(3 * n - 1))
         INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, status, reason)
         SELECT printf('run%03d', i * 200 / \(3 * n)), 'web', 'f' || (i / 10000) || '.csv#' || (i % 10000 + 2), NULL,

@@ -50,7 +50,7 @@ enum Schema {
                 connector TEXT NOT NULL,
                 identity TEXT NOT NULL,            -- ext:ID, email:ADDRESS or phone:E164 within the connector
                 record_ref TEXT NOT NULL,          -- file#line of the first record with this identity
-                contributed TEXT NOT NULL,         -- comma-separated fields it supplied
+                contributed TEXT NOT NULL,         -- comma-separated fields it supplied (v5: a bitmask, see `StoredRecord`)
                 run_id TEXT NOT NULL,
                 UNIQUE (connector, identity)
             );
@@ -115,7 +115,7 @@ enum Schema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: """
             ALTER TABLE lead_provenance ADD COLUMN profile TEXT;   -- what fuzzy matching keeps of the record
-            ALTER TABLE lead_provenance ADD COLUMN record_values TEXT;  -- JSON: the record's normalised fields (unmerge)
+            ALTER TABLE lead_provenance ADD COLUMN record_values TEXT;  -- the record's normalised fields (unmerge); v5: `StoredRecord`
             ALTER TABLE lead_provenance ADD COLUMN recency TEXT;        -- its survivorship recency
             ALTER TABLE accounts ADD COLUMN company_key TEXT;      -- a domain account's company match key|country
             CREATE INDEX accounts_company ON accounts(company_key) WHERE company_key IS NOT NULL;
@@ -243,7 +243,45 @@ enum Schema {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: Schema.v4)
         }
+        // v5: a lean provenance row (see `StoredRecord`). The same step on PostgreSQL (`PostgresSchema.migrate`).
+        migrator.registerMigration("v5") { db in
+            try Schema.v5(SQLiteConnection(db))
+        }
         return migrator
+    }
+
+    /// v5, on either store: `lead_provenance.contributed` becomes a bitmask of the fields and `record_values`
+    /// moves from JSON to `StoredRecord`'s encoding, rewritten in id order, a few thousand rows per statement.
+    /// A 1M-record store is rewritten once, inside the migration's transaction, so a failure leaves it at v4.
+    static func v5(_ db: any SQLConnection) throws {
+        try db.execute(sql: "ALTER TABLE lead_provenance ADD COLUMN contributed_mask BIGINT NOT NULL DEFAULT 0")
+        let transaction = StoreTransaction(db: db)
+        var after: Int64 = 0
+        while true {
+            let rows = try db.fetchRows(sql: "SELECT id, contributed, record_values FROM lead_provenance WHERE id > ? ORDER BY id LIMIT 5000",
+                                        arguments: [after])
+            guard let last = rows.last else { break }
+            after = last["id"]
+            var updates: [SQLValue] = []
+            for row in rows {
+                let names: String = row["contributed"]
+                let contributed = names.split(separator: ",").compactMap { CanonicalField(rawValue: String($0)) }
+                var values = SQLValue.null
+                if let json = row["record_values"] as String? {
+                    var fields = LeadFields()
+                    for (name, value) in CompactJSON.decodeObject(json) { if let field = CanonicalField(rawValue: name) { fields[field] = value } }
+                    values = .text(StoredRecord.encode(fields))
+                }
+                updates += [.integer(row["id"]), .integer(StoredRecord.mask(contributed)), values]
+            }
+            try transaction.insertRows(updates, columns: 3) { rows in """
+                UPDATE lead_provenance SET contributed_mask = v.column2, record_values = v.column3 FROM (VALUES \(rows)) AS v
+                WHERE lead_provenance.id = v.column1
+                """
+            }
+        }
+        try db.execute(sql: "ALTER TABLE lead_provenance DROP COLUMN contributed")
+        try db.execute(sql: "ALTER TABLE lead_provenance RENAME COLUMN contributed_mask TO contributed")
     }
 
     static let v4 = """

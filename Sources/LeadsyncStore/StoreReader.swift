@@ -81,7 +81,7 @@ public struct StoreReader {
     public func provenance(leadID: Int64) throws -> [ProvenanceRow] {
         try db.fetchRows(sql: "SELECT * FROM lead_provenance WHERE lead_id = ? ORDER BY id", arguments: [leadID]).map {
             ProvenanceRow(connector: $0["connector"], identity: $0["identity"], recordRef: $0["record_ref"],
-                          contributed: $0["contributed"], runID: $0["run_id"])
+                          contributed: StoredRecord.fields(mask: $0["contributed"]).map(\.rawValue).joined(separator: ","), runID: $0["run_id"])
         }
     }
 

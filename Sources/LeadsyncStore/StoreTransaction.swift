@@ -222,7 +222,7 @@ public struct StoreTransaction: PipelineView {
         if !outcome.valueUpdates.isEmpty {
             var updates: [SQLValue] = []
             for update in outcome.valueUpdates {
-                updates += [.text(CompactJSON.encode(update.values.fields)), .text(update.values.recency), .text(update.connector), .text(update.identity)]
+                updates += [.text(StoredRecord.encode(update.values.fields)), .text(update.values.recency), .text(update.connector), .text(update.identity)]
             }
             try insertRows(updates, columns: 4) { rows in """
                 UPDATE lead_provenance SET record_values = v.column1, recency = v.column2 FROM (VALUES \(rows)) AS v
@@ -286,8 +286,8 @@ public struct StoreTransaction: PipelineView {
         var rows: [SQLValue] = []
         var profiles: [String: MatchProfile] = [:]
         for link in links {
-            rows += SQLArguments([link.leadID, link.connector, link.identity, link.ref, link.contributed.map(\.rawValue).joined(separator: ","),
-                                  runID, link.profile?.encoded, link.values.map { CompactJSON.encode($0.fields) }, link.values?.recency]).values
+            rows += SQLArguments([link.leadID, link.connector, link.identity, link.ref, StoredRecord.mask(link.contributed),
+                                  runID, link.profile?.encoded, link.values.map { StoredRecord.encode($0.fields) }, link.values?.recency]).values
             if let profile = link.profile { profiles[link.connector + "\u{1}" + link.identity] = profiles[link.connector + "\u{1}" + link.identity] ?? profile }
         }
         var blocks: [SQLValue] = []
@@ -615,7 +615,7 @@ extension StoreTransaction {
             let ref: String = row["record_ref"]
             let profile = (row["profile"] as String?).flatMap(MatchProfile.init(encoded:))
                 ?? MatchProfile(ref: ref, first: nil, last: nil, emailLocal: nil, emailDomain: nil, phones: [], postal: nil, accountKey: nil, blocking: false)
-            let values = (row["record_values"] as String?).map { RecordValues(fields: CompactJSON.decodeObject($0), recency: row["recency"] ?? "") }
+            let values = (row["record_values"] as String?).map { RecordValues(fields: StoredRecord.decode($0), recency: row["recency"] ?? "") }
             return (MatchMember(leadID: leadID, identity: identity, profile: profile), ref, values)
         }
     }

@@ -1,4 +1,6 @@
 /// The canonical lead fields every mapping targets. Raw values are the names used in YAML, CSV exports and the store.
+/// The store also keeps fields by position (`StoredRecord`: provenance bitmasks and record values), so a new
+/// field goes at the end and none is ever reordered.
 public enum CanonicalField: String, CaseIterable, Sendable, Codable, Hashable {
     case email, first_name, last_name, company, job_title
     case phone, mobile, website

@@ -283,7 +283,7 @@ public struct BatchProcessor {
         guard let original = try work.lead(leadID) else { throw MergeError("lead \(leadID) does not exist") }
         func record(_ member: MatchMember, _ values: RecordValues) -> NormalisedRecord {
             var fields = LeadFields()
-            for (key, value) in values.fields { if let field = CanonicalField(rawValue: key) { fields[field] = value } }
+            for (field, value) in values.fields.filled { fields[field] = value }
             let connector = String(member.identity.prefix { $0 != "|" })
             let ref = RecordRef(parsing: member.profile.ref, connector: connector)
             return NormalisedRecord(ref: ref, fields: fields, extra: [:],

@@ -89,14 +89,10 @@ public struct ProvenanceLink: Sendable, Equatable {
 
 /// One source record's normalised values, as kept for rebuilding a lead.
 public struct RecordValues: Sendable, Equatable {
-    public var fields: [String: String]
+    public var fields: LeadFields
     public var recency: String
-    public init(fields: [String: String], recency: String) { self.fields = fields; self.recency = recency }
-    public init(record: NormalisedRecord) {
-        var fields: [String: String] = [:]
-        for (field, value) in record.fields.filled { fields[field.rawValue] = value }
-        self.init(fields: fields, recency: record.recency)
-    }
+    public init(fields: LeadFields, recency: String) { self.fields = fields; self.recency = recency }
+    public init(record: NormalisedRecord) { self.init(fields: record.fields, recency: record.recency) }
 }
 
 /// The moment a lead was first qualified and given to an owner.

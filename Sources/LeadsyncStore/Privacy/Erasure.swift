@@ -50,14 +50,13 @@ extension StoreTransaction {
             return try db.fetchAll(Int64.self, sql: """
                 SELECT id FROM leads WHERE email = ?1 UNION SELECT lead_id FROM lead_provenance WHERE identity = ?2
                 UNION SELECT lead_id FROM lead_provenance WHERE \(db.position(of: "?3", in: "record_values")) > 0 ORDER BY 1
-                """, arguments: [email, "email:" + email, String(CompactJSON.encode(["email": email]).dropFirst().dropLast())])
+                """, arguments: [email, "email:" + email, StoredRecord.searchPattern(.email, email)])
         case .phone(let phone):
             let key = PhoneNormaliser.matchKey(phone)
             return try db.fetchAll(Int64.self, sql: """
                 SELECT id FROM leads WHERE phone_key = ?1 OR mobile_key = ?1 UNION SELECT lead_id FROM lead_provenance WHERE identity = ?2
                 UNION SELECT lead_id FROM lead_provenance WHERE \(db.position(of: "?3", in: "record_values")) > 0 OR \(db.position(of: "?4", in: "record_values")) > 0 ORDER BY 1
-                """, arguments: [key, "phone:" + phone, String(CompactJSON.encode(["phone": phone]).dropFirst().dropLast()),
-                                 String(CompactJSON.encode(["mobile": phone]).dropFirst().dropLast())])
+                """, arguments: [key, "phone:" + phone, StoredRecord.searchPattern(.phone, phone), StoredRecord.searchPattern(.mobile, phone)])
         }
     }
 
@@ -93,11 +92,7 @@ extension StoreTransaction {
             for row in try db.fetchRows(sql: "SELECT identity, record_values FROM lead_provenance WHERE lead_id = ?", arguments: [id]) {
                 let identity: String = row["identity"]
                 if identity.hasPrefix("email:") || identity.hasPrefix("phone:") { keys.insert(identity) }
-                if let json = row["record_values"] as String? {
-                    var fields = LeadFields()
-                    for (name, value) in CompactJSON.decodeObject(json) { if let field = CanonicalField(rawValue: name) { fields[field] = value } }
-                    keys.formUnion(Suppression.keys(for: fields))
-                }
+                if let values = row["record_values"] as String? { keys.formUnion(Suppression.keys(for: StoredRecord.decode(values))) }
             }
         }
         return keys

@@ -7,8 +7,7 @@ extension StoreTransaction {
         var found: [[String: Any]] = []
         for id in try leads(of: subject) {
             guard let lead = try lead(id: id) else { continue }
-            var fields: [String: String] = [:]
-            for (field, value) in lead.fields.filled { fields[field.rawValue] = value }
+            let fields = Self.named(lead.fields)
             var entry: [String: Any] = [
                 "lead_id": lead.id, "fields": fields, "extra": lead.extra,
                 "field_sources": Dictionary(uniqueKeysWithValues: lead.sources.map { (key: $0.key.rawValue, value: $0.value.ref) }) as [String: String],
@@ -23,7 +22,7 @@ extension StoreTransaction {
                 SELECT connector, identity, record_ref, run_id, record_values FROM lead_provenance WHERE lead_id = ? ORDER BY id
                 """, arguments: [id]).map { row -> [String: Any] in
                 ["connector": row["connector"] as String, "identity": row["identity"] as String, "record_ref": row["record_ref"] as String,
-                 "run_id": row["run_id"] as String, "values": CompactJSON.decodeObject(row["record_values"])]
+                 "run_id": row["run_id"] as String, "values": Self.named((row["record_values"] as String?).map(StoredRecord.decode) ?? LeadFields())]
             }
             entry["merges"] = try db.fetchRows(sql: "SELECT record_ref, kind, score, evidence, at FROM merges WHERE lead_id = ? ORDER BY id",
                                                arguments: [id]).map { row -> [String: Any] in
@@ -62,5 +61,14 @@ extension StoreTransaction {
             }
         }
         return ["subject": subject.description, "leads": found, "suppressions": suppressions]
+    }
+}
+
+extension StoreTransaction {
+    /// Filled fields by their canonical names, as the export shows them.
+    static func named(_ fields: LeadFields) -> [String: String] {
+        var named: [String: String] = [:]
+        for (field, value) in fields.filled { named[field.rawValue] = value }
+        return named
     }
 }
