@@ -108,7 +108,7 @@ public final class PrefetchedView: PipelineView {
         }
         // Fuzzy matching's blocks, for every record: one IN query per few hundred keys instead of ~9 queries a record.
         var blockKeys = Set<String>()
-        if fetchBlocks { for case .normalised(let record) in records { blockKeys.formUnion(MatchProfile(record: record).blockingKeys) } }
+        if fetchBlocks { for case .normalised(let record) in records { blockKeys.formUnion(record.profile.blockingKeys) } }
         // Exact email matching reads the `em:` blocks whether fuzzy matching is on or not: fetched here, not
         // point by point per record.
         for case .normalised(let record) in records { if let email = record.fields[.email] { blockKeys.insert(MatchProfile.emailKey(email)) } }

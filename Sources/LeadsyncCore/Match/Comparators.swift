@@ -54,10 +54,15 @@ public enum Comparators {
     public static func firstNames(_ a: String?, _ b: String?) -> FirstName {
         guard let a, let b, !a.isEmpty, !b.isEmpty else { return .unknown }
         if a == b { return .same }
-        // "J" or "J." against "Jean"; "J-P" against "Jean-Pierre".
-        let aParts = a.split(separator: " "), bParts = b.split(separator: " ")
-        if aParts.count == bParts.count, zip(aParts, bParts).allSatisfy({ x, y in
-            x == y || (x.count == 1 && y.hasPrefix(x)) || (y.count == 1 && x.hasPrefix(y)) }) { return .initial }
+        // "J" or "J." against "Jean"; "J-P" against "Jean-Pierre". Most names are one word: compared as they
+        // are, without splitting (the split was a third of this comparison's cost).
+        func initial(_ x: Substring, _ y: Substring) -> Bool { x == y || (x.count == 1 && y.hasPrefix(x)) || (y.count == 1 && x.hasPrefix(y)) }
+        if !a.utf8.contains(0x20) && !b.utf8.contains(0x20) {
+            if initial(a[...], b[...]) { return .initial }
+        } else {
+            let aParts = a.split(separator: " "), bParts = b.split(separator: " ")
+            if aParts.count == bParts.count, zip(aParts, bParts).allSatisfy(initial) { return .initial }
+        }
         if Nicknames.sameName(a, b) { return .nickname }
         if withinOneEdit(a, b) || (min(a.count, b.count) >= 5 && abs(a.count - b.count) <= 1 && jaroWinkler(a, b) >= 0.93) { return .typo }
         return .different
@@ -71,9 +76,11 @@ public enum Comparators {
     public static func lastNames(_ a: String?, _ b: String?) -> LastName {
         guard let a, let b, !a.isEmpty, !b.isEmpty else { return .unknown }
         if a == b { return .same }
-        // Compound names: "garcia lopez" against "garcia".
-        let aParts = Set(a.split(separator: " ")), bParts = Set(b.split(separator: " "))
-        if min(aParts.count, bParts.count) >= 1, aParts.count != bParts.count, aParts.isSubset(of: bParts) || bParts.isSubset(of: aParts) { return .typo }
+        // Compound names: "garcia lopez" against "garcia". Only a name with a space can be one.
+        if a.utf8.contains(0x20) || b.utf8.contains(0x20) {
+            let aParts = Set(a.split(separator: " ")), bParts = Set(b.split(separator: " "))
+            if min(aParts.count, bParts.count) >= 1, aParts.count != bParts.count, aParts.isSubset(of: bParts) || bParts.isSubset(of: aParts) { return .typo }
+        }
         if min(a.count, b.count) >= 4 && withinOneEdit(a, b) { return .typo }
         // Two typos in a long name, but never a longer name that merely starts like this one (moreau, moreauxe).
         if min(a.count, b.count) >= 6 && abs(a.count - b.count) <= 1 && jaroWinkler(a, b) >= 0.96 { return .typo }

@@ -21,8 +21,8 @@ public struct MatchProfile: Sendable, Equatable {
         if blocking { blockingKeys = makeBlockingKeys() }
     }
 
-    public init(record: NormalisedRecord) {
-        let fields = record.fields
+    /// The profile of a normalised record (`NormalisedRecord.profile` makes it once per record).
+    init(ref: RecordRef, fields: LeadFields, lastNameKey: String?, accountKey: String?) {
         func folded(_ field: CanonicalField) -> String? {
             fields[field].map { TextFolding.tokens($0).joined(separator: " ") }.flatMap { $0.isEmpty ? nil : $0 }
         }
@@ -30,11 +30,11 @@ public struct MatchProfile: Sendable, Equatable {
         if let email = fields[.email], let at = email.lastIndex(of: "@") {
             local = String(email[..<at]); domain = String(email[email.index(after: at)...])
         }
-        self.init(ref: record.ref.description, first: folded(.first_name), last: record.lastNameKey.flatMap { $0.isEmpty ? nil : $0 } ?? folded(.last_name),
+        self.init(ref: ref.description, first: folded(.first_name), last: lastNameKey.flatMap { $0.isEmpty ? nil : $0 } ?? folded(.last_name),
                   emailLocal: local, emailDomain: domain,
                   phones: [CanonicalField.phone, .mobile].compactMap { fields[$0].map(PhoneNormaliser.matchKey) },
                   postal: fields[.postal_code].map { $0.uppercased().filter { $0.isLetter || $0.isNumber } },
-                  accountKey: record.account.accountKey)
+                  accountKey: accountKey)
     }
 
     /// The profile with another account key (a company name resolved to its domain account), keys recomputed.

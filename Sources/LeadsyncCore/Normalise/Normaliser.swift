@@ -24,9 +24,14 @@ public struct NormalisedRecord: Sendable {
     public var lastNameKey: String?
     /// Sortable survivorship key (see `FieldSource.recency`).
     public var recency: String
+    /// What fuzzy matching compares, with its blocking keys. Made here, where records are normalised (the
+    /// reader thread, beside the batch being matched and written), not once by the prefetch and again by
+    /// matching in the batch's transaction. It follows from the values above, which nothing changes later.
+    public let profile: MatchProfile
 
     public init(ref: RecordRef, fields: LeadFields, extra: [String: String], account: AccountKeys, lastNameKey: String?, recency: String) {
         self.ref = ref; self.fields = fields; self.extra = extra; self.account = account; self.lastNameKey = lastNameKey; self.recency = recency
+        profile = MatchProfile(ref: ref, fields: fields, lastNameKey: lastNameKey, accountKey: account.accountKey)
     }
 
     /// The connector-scoped identity of the source record: its external id, else its email, else its phone.

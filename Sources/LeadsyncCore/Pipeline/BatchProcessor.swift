@@ -119,7 +119,7 @@ public struct BatchProcessor {
             merge = (found.kind, nil)
             bridged = found.bridged
         } else {
-            var candidate = MatchProfile(record: record)
+            var candidate = record.profile
             // A company named without its domain is compared as the domain account it belongs to.
             if let key = candidate.accountKey, key.hasPrefix("company:") {
                 let companyKey = String(key.dropFirst("company:".count))
@@ -166,7 +166,7 @@ public struct BatchProcessor {
         if let email = record.fields[.email], work.emails[email] == nil { work.emails[email] = lead.id }
         if action == .merged || action == .created {
             work.linkIdentity(connector: ref.connector, identity: identity, to: lead.id)
-            let profile = profile ?? MatchProfile(record: record)
+            let profile = profile ?? record.profile
             work.addMember(MatchMember(leadID: lead.id, identity: memberIdentity, profile: profile))
             outcome.provenance.append(ProvenanceLink(leadID: lead.id, connector: ref.connector, identity: identity,
                                                      ref: ref.description, contributed: contributed, profile: profile,
