@@ -17,10 +17,7 @@ public enum StoredRecord {
     public static func encode(_ fields: LeadFields) -> String {
         var out = String(fieldEnd)
         for field in CanonicalField.allCases {
-            guard let value = fields[field] else { continue }
-            out.append(tag(field))
-            append(value, to: &out)
-            out.append(fieldEnd)
+            if let value = fields[field] { appendField(field, value, to: &out) }
         }
         return out
     }
@@ -55,9 +52,7 @@ public enum StoredRecord {
     /// erasure search looks for, so an address is matched whole and only in its own field.
     public static func searchPattern(_ field: CanonicalField, _ value: String) -> String {
         var out = String(fieldEnd)
-        out.append(tag(field))
-        append(value, to: &out)
-        out.append(fieldEnd)
+        appendField(field, value, to: &out)
         return out
     }
 
@@ -78,6 +73,13 @@ public enum StoredRecord {
         guard let ascii = tag.asciiValue, ascii >= UInt8(ascii: "A") else { return nil }
         let ordinal = Int(ascii - UInt8(ascii: "A"))
         return ordinal < CanonicalField.allCases.count ? CanonicalField.allCases[ordinal] : nil
+    }
+
+    /// One field as `encode` writes it after the opening separator: its letter, the value, `␞`.
+    private static func appendField(_ field: CanonicalField, _ value: String, to out: inout String) {
+        out.append(tag(field))
+        append(value, to: &out)
+        out.append(fieldEnd)
     }
 
     private static func append(_ value: String, to out: inout String) {

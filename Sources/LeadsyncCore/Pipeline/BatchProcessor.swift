@@ -282,8 +282,7 @@ public struct BatchProcessor {
         var outcome = BatchOutcome()
         guard let original = try work.lead(leadID) else { throw MergeError("lead \(leadID) does not exist") }
         func record(_ member: MatchMember, _ values: RecordValues) -> NormalisedRecord {
-            var fields = LeadFields()
-            for (field, value) in values.fields.filled { fields[field] = value }
+            let fields = values.fields
             let connector = String(member.identity.prefix { $0 != "|" })
             let ref = RecordRef(parsing: member.profile.ref, connector: connector)
             return NormalisedRecord(ref: ref, fields: fields, extra: [:],
