@@ -44,14 +44,14 @@ public final class PrefetchedView: PipelineView {
         }
         let db = tx.db
         for (connector, keys) in identityKeys {
-            for chunk in Self.chunks(Array(Set(keys)), size: db.dialect.keysPerLookup) {
+            for chunk in Self.lookupChunks(Array(Set(keys)), size: db.dialect.keysPerLookup) {
                 for key in chunk { identities[connector + "\u{1}" + key] = .some(nil) }
                 let rows = try db.fetchRows(sql: "SELECT identity, lead_id FROM lead_provenance WHERE connector = ? AND identity IN (\(Self.marks(chunk.count)))",
                                             arguments: SQLArguments([connector] + chunk))
                 for row in rows { identities[connector + "\u{1}" + (row["identity"] as String)] = .some(row["lead_id"] as Int64) }
             }
         }
-        for chunk in Self.chunks(Array(emailKeys), size: db.dialect.keysPerLookup) {
+        for chunk in Self.lookupChunks(Array(emailKeys), size: db.dialect.keysPerLookup) {
             for key in chunk { emails[key] = .some(nil) }
             for row in try db.fetchRows(sql: "SELECT email, MIN(id) AS id FROM leads WHERE email IN (\(Self.marks(chunk.count))) GROUP BY email",
                                         arguments: SQLArguments(chunk)) {
@@ -62,7 +62,7 @@ public final class PrefetchedView: PipelineView {
         // the point query, a holder by `phone` wins over one by `mobile`, then the lowest id.
         for column in ["mobile_key", "phone_key"] {
             var best: [String: Int64] = [:]
-            for chunk in Self.chunks(Array(phoneKeys), size: db.dialect.keysPerLookup) {
+            for chunk in Self.lookupChunks(Array(phoneKeys), size: db.dialect.keysPerLookup) {
                 for row in try db.fetchRows(sql: "SELECT \(column) AS k, last_name_key AS n, id FROM leads WHERE \(column) IN (\(Self.marks(chunk.count)))",
                                             arguments: SQLArguments(chunk)) {
                     let key = (row["k"] as String) + "|" + ((row["n"] as String?) ?? "")
@@ -77,7 +77,7 @@ public final class PrefetchedView: PipelineView {
         try prefetchAccounts(keys: Array(accountKeys))
         // Company keys: the exact holder (lowest id), then for the rest the fuzzy match among the accounts
         // whose company name starts with the same word, many keys per statement.
-        for chunk in Self.chunks(Array(companyKeys), size: db.dialect.keysPerLookup) {
+        for chunk in Self.lookupChunks(Array(companyKeys), size: db.dialect.keysPerLookup) {
             for key in chunk { accountsByCompany[key] = .some(nil) }
             for row in try db.fetchRows(sql: "SELECT * FROM accounts WHERE company_key IN (\(Self.marks(chunk.count))) ORDER BY id",
                                         arguments: SQLArguments(Array(chunk))) {
@@ -100,7 +100,7 @@ public final class PrefetchedView: PipelineView {
             let salt = try tx.suppressionSalt()
             for key in suppressionKeys { plainOfHash[StoreTransaction.suppressionHash(key, salt: salt)] = key }
         }
-        for chunk in Self.chunks(Array(suppressionKeys) + Array(plainOfHash.keys), size: db.dialect.keysPerLookup) {
+        for chunk in Self.lookupChunks(Array(suppressionKeys) + Array(plainOfHash.keys), size: db.dialect.keysPerLookup) {
             for key in chunk where plainOfHash[key] == nil { suppressed[key] = false }
             for key in try db.fetchAll(String.self, sql: "SELECT key FROM suppressions WHERE key IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 suppressed[plainOfHash[key] ?? key] = true
@@ -114,7 +114,7 @@ public final class PrefetchedView: PipelineView {
         for case .normalised(let record) in records { if let email = record.fields[.email] { blockKeys.insert(MatchProfile.emailKey(email)) } }
         let usable = try tx.usableBlockKeys(Array(blockKeys))
         for key in blockKeys { blocks[StoreTransaction.blockHash(key)] = [] }  // full blocks answer "no candidates"
-        for chunk in Self.chunks(usable, size: db.dialect.keysPerLookup) {
+        for chunk in Self.lookupChunks(usable, size: db.dialect.keysPerLookup) {
             var rowsByKey: [Int64: [SQLRow]] = [:]
             for row in try db.fetchRows(sql: """
                 SELECT b.key, p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
@@ -132,7 +132,7 @@ public final class PrefetchedView: PipelineView {
         for case let id? in identities.values { ids.insert(id) }
         for case let id? in emails.values { ids.insert(id) }
         for case let id? in phoneNames.values { ids.insert(id) }
-        for chunk in Self.chunks(Array(ids), size: db.dialect.keysPerLookup) {
+        for chunk in Self.lookupChunks(Array(ids), size: db.dialect.keysPerLookup) {
             for row in try db.fetchRows(sql: "SELECT * FROM leads WHERE id IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 let lead = LeadRow.decode(row)
                 leads[lead.id] = lead
@@ -144,7 +144,7 @@ public final class PrefetchedView: PipelineView {
 
     /// Accounts by key, in `IN` queries; a key without an account is remembered as none.
     private func prefetchAccounts(keys: [String]) throws {
-        for chunk in Self.chunks(keys, size: tx.db.dialect.keysPerLookup) {
+        for chunk in Self.lookupChunks(keys, size: tx.db.dialect.keysPerLookup) {
             for key in chunk { accountsByKey[key] = .some(nil) }
             for row in try tx.db.fetchRows(sql: "SELECT * FROM accounts WHERE key IN (\(Self.marks(chunk.count)))", arguments: SQLArguments(chunk)) {
                 let account = AccountRow.decode(row)
@@ -155,6 +155,19 @@ public final class PrefetchedView: PipelineView {
 
     static func chunks<T>(_ items: [T], size: Int) -> [ArraySlice<T>] {
         stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
+    }
+
+    /// `chunks` for `IN (...)` lists and other statements whose text grows with the chunk: a short chunk is
+    /// padded to a power of two by repeating its last key (harmless in a lookup), so a statement kind has a
+    /// dozen texts instead of one per key count. Every text is prepared and kept by the statement cache:
+    /// one per count grew with every batch (thousands of kept statements in a 1M-lead sync).
+    static func lookupChunks<T>(_ items: [T], size: Int) -> [ArraySlice<T>] {
+        chunks(items, size: size).map { chunk in
+            var padded = min(size, 1)
+            while padded < chunk.count { padded = min(size, padded * 2) }
+            guard padded > chunk.count, let last = chunk.last else { return chunk }
+            return ArraySlice(Array(chunk) + Array(repeating: last, count: padded - chunk.count))
+        }
     }
     static func marks(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 

@@ -19,6 +19,8 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
     let writer: any DatabaseWriter
     /// Told how long each committed or rolled-back batch transaction took (the daemon's latency metric).
     public var transactionObserver: (@Sendable (Duration) -> Void)?
+    /// The writer's long statements (multi-row inserts), kept from one batch transaction to the next.
+    private let longStatements = LongStatementCache()
 
     /// Opens (creating if needed) and migrates the store. WAL with `synchronous=NORMAL`: a killed process
     /// loses nothing committed; only a power cut may lose the last transactions, never consistency.
@@ -53,6 +55,8 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
         }
     }
 
+    deinit { longStatements.removeAll() }
+
     /// Runs one batch in its own immediate transaction: everything it writes commits together or not at all.
     public func batch<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try transaction(ending: .commit, body)
@@ -70,7 +74,7 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
             return try writer.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
-                    result = try body(StoreTransaction(db: SQLiteConnection(db)))
+                    result = try body(StoreTransaction(db: SQLiteConnection(db, longStatements: longStatements)))
                     return ending
                 }
                 return result!

@@ -65,7 +65,7 @@ public struct StoreTransaction: PipelineView {
         let keyed = keys.compactMap { key in
             key.split(whereSeparator: { $0 == " " || $0 == "|" }).first.map { (key: key, word: String($0)) }
         }
-        for chunk in PrefetchedView.chunks(keyed, size: 25) {
+        for chunk in PrefetchedView.lookupChunks(keyed, size: 25) {
             // Each side is an index range read in order and cut at 25 rows, whatever the range's size.
             let sql = chunk.indices.map { index in
                 let n = index - chunk.startIndex
@@ -85,7 +85,7 @@ public struct StoreTransaction: PipelineView {
             }
         }
         var accounts: [Int64: Account] = [:]
-        for chunk in PrefetchedView.chunks(Array(Set(winners.values)), size: db.dialect.keysPerLookup) {
+        for chunk in PrefetchedView.lookupChunks(Array(Set(winners.values)), size: db.dialect.keysPerLookup) {
             for row in try db.fetchRows(sql: "SELECT * FROM accounts WHERE id IN (\(PrefetchedView.marks(chunk.count)))",
                                         arguments: SQLArguments(Array(chunk))) {
                 let account = AccountRow.decode(row)
@@ -137,7 +137,7 @@ public struct StoreTransaction: PipelineView {
     func usableBlockKeys(_ keys: [String]) throws -> [Int64] {
         let hashes = keys.map(Self.blockHash)
         var full = Set<Int64>()
-        for chunk in PrefetchedView.chunks(hashes, size: db.dialect.keysPerLookup) {
+        for chunk in PrefetchedView.lookupChunks(hashes, size: db.dialect.keysPerLookup) {
             full.formUnion(try db.fetchAll(Int64.self, sql: "SELECT key FROM match_blocks_full WHERE key IN (\(PrefetchedView.marks(chunk.count)))",
                                               arguments: SQLArguments(Array(chunk))))
         }
@@ -150,7 +150,7 @@ public struct StoreTransaction: PipelineView {
 
     public func matchMembers(leadIDs: [Int64]) throws -> [MatchMember] {
         var members: [MatchMember] = []
-        for chunk in PrefetchedView.chunks(leadIDs, size: db.dialect.keysPerLookup) {
+        for chunk in PrefetchedView.lookupChunks(leadIDs, size: db.dialect.keysPerLookup) {
             members += try db.fetchRows(sql: """
                 SELECT lead_id, connector, identity, profile FROM lead_provenance
                 WHERE lead_id IN (\(PrefetchedView.marks(chunk.count))) AND profile IS NOT NULL

@@ -34,4 +34,55 @@ import Testing
             #expect(try connection.fetchOne(String.self, sql: "SELECT a FROM t WHERE id = ?", arguments: [Int64(4)]) == "after")
         }
     }
+
+    /// The writer keeps its long multi-row inserts across transactions: the same text is prepared once and
+    /// reused with new values (a failed step included), and the cache stays bounded.
+    @Test func longStatementsAreKeptAcrossTransactionsAndBounded() throws {
+        let directory = try TemporaryDirectory()
+        let queue = try DatabaseQueue(path: directory.path("t.sqlite").path)
+        let cache = LongStatementCache()
+        func insert(rows: Int, from first: Int64) -> (sql: String, arguments: SQLArguments) {
+            let sql = "INSERT INTO t (id, a) VALUES " + Array(repeating: "(?, ?)", count: rows).joined(separator: ", ")
+            return (sql, SQLArguments((0..<Int64(rows)).flatMap { [SQLValue.integer(first + $0), .text("row \(first + $0)")] }))
+        }
+        let long = insert(rows: 400, from: 0).sql
+        #expect(long.utf8.count > SQLDialect.longestKeptSQL)
+        var prepared = 0
+        try queue.write { db in try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, a)") }
+        for round in 0..<3 {
+            try queue.write { db in
+                let connection = SQLiteConnection(db, longStatements: cache)
+                let (sql, arguments) = insert(rows: 400, from: Int64(round) * 400)
+                _ = try cache.statement(sql) { prepared += 1; return try db.makeStatement(sql: $0) }
+                try connection.execute(sql: sql, arguments: arguments)
+                // A duplicate key fails the step; the kept statement still takes the next values.
+                #expect(throws: DatabaseError.self) { try connection.execute(sql: sql, arguments: arguments) }
+            }
+        }
+        #expect(prepared == 1, "the same text is prepared once")
+        #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 1200)
+        #expect(try queue.read { db in try String.fetchOne(db, sql: "SELECT a FROM t WHERE id = 1199") } == "row 1199")
+        try queue.write { db in
+            for rows in 300..<(300 + LongStatementCache.capacity + 10) {
+                _ = try cache.statement(insert(rows: rows, from: 0).sql) { try db.makeStatement(sql: $0) }
+            }
+        }
+        #expect(cache.count <= LongStatementCache.capacity)
+        cache.removeAll()
+    }
+
+    /// Lookups pad a short chunk to a power of two by repeating its last key, so a statement kind has a few
+    /// texts; a full chunk stays as it is, and every key is still asked.
+    @Test func lookupChunksHaveFewSizesAndKeepEveryKey() {
+        for count in [1, 3, 8, 9, 499, 500, 501, 1234] {
+            let keys = Array(0..<count)
+            let chunks = PrefetchedView.lookupChunks(keys, size: 500)
+            #expect(Set(chunks.joined()) == Set(keys))
+            for chunk in chunks {
+                #expect(chunk.count == 500 || chunk.count.nonzeroBitCount == 1, "\(chunk.count) keys in a chunk")
+            }
+        }
+        #expect(PrefetchedView.lookupChunks([Int](), size: 500).isEmpty)
+        #expect(PrefetchedView.lookupChunks(Array(0..<20), size: 25).map(\.count) == [25], "capped at the chunk size")
+    }
 }

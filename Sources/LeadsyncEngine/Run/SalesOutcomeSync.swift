@@ -24,7 +24,7 @@ extension SyncRunner {
                          options: options, report: &report, commit: commit)
         }
 
-        var source = try FileByteSource(path: file.url.path)
+        let source = try FileByteSource(path: file.url.path)
         defer { source.close() }
         let csv: CSVFile
         do {

@@ -318,7 +318,7 @@ public final class SyncRunner {
                                   fileTime: ISO8601DateFormatter().string(from: file.modified),
                                   fileVersion: Recency.version(of: file.modified), itemRefs: file.itemRefs)
         let mappingSpec = configuration.mappings[connector.mapping]!
-        var source = try FileByteSource(path: file.url.path)
+        let source = try FileByteSource(path: file.url.path)
         defer { source.close() }
         let records: RecordBatches
         switch connector.kind {
@@ -327,7 +327,7 @@ public final class SyncRunner {
             // A document is taken whole or not at all: it is checked to the end before any record commits.
             if !file.checked {
                 do {
-                    var check = try FileByteSource(path: file.url.path)
+                    let check = try FileByteSource(path: file.url.path)
                     defer { check.close() }
                     _ = try XMLRecordReader.validate(source: check, name: file.name, recordPath: recordPath, errorPath: mappingSpec.errorPath,
                                                      maxDepth: configuration.main.limits.maxXMLDepth)

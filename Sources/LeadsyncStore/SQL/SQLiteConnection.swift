@@ -9,10 +9,21 @@ final class SQLiteConnection: SQLConnection {
     /// Column names per prepared statement, built once.
     private var columnsOf: [ObjectIdentifier: SQLColumns] = [:]
 
-    init(_ db: Database) { self.db = db }
+    /// Where the writer keeps its long statements across transactions; nil: long statements are prepared
+    /// for each use.
+    private let longStatements: LongStatementCache?
+
+    init(_ db: Database, longStatements: LongStatementCache? = nil) { self.db = db; self.longStatements = longStatements }
 
     private func statement(_ sql: String, _ arguments: SQLArguments) throws -> Statement {
-        let statement = sql.utf8.count > SQLDialect.longestKeptSQL ? try db.makeStatement(sql: sql) : try db.cachedStatement(sql: sql)
+        let statement: Statement
+        if sql.utf8.count <= SQLDialect.longestKeptSQL {
+            statement = try db.cachedStatement(sql: sql)
+        } else if let longStatements {
+            statement = try longStatements.statement(sql) { try db.makeStatement(sql: $0) }
+        } else {
+            statement = try db.makeStatement(sql: sql)
+        }
         // As with PostgreSQL's typed parameters, trailing arguments a statement does not use are allowed: one
         // argument list serves statements built from the same values (`?1`…`?5`) that use only some of them.
         let handle = statement.sqliteStatement
@@ -86,4 +97,34 @@ final class SQLiteConnection: SQLConnection {
         case .blob(let data): return .text(String(decoding: data, as: UTF8.self))
         }
     }
+}
+
+/// The writer's few long statements, kept across its transactions: the multi-row inserts every batch runs
+/// again and again with the same text (`StoreTransaction.forEachStatement`'s full statements). Preparing
+/// one is parsing up to 10,000 markers: re-preparing them for every use was 10% of a 100k sync's samples.
+/// Bounded, because a batch's last statement of each kind has a text of its own: those come and go.
+/// Used only under the writer's serialisation (one transaction at a time).
+final class LongStatementCache: @unchecked Sendable {
+    private var statements: [String: (statement: Statement, used: Int)] = [:]
+    private var uses = 0
+    static let capacity = 24
+
+    func statement(_ sql: String, prepare: (String) throws -> Statement) throws -> Statement {
+        uses += 1
+        if let kept = statements[sql] {
+            statements[sql] = (kept.statement, uses)
+            return kept.statement
+        }
+        let statement = try prepare(sql)
+        if statements.count >= Self.capacity, let oldest = statements.min(by: { $0.value.used < $1.value.used })?.key {
+            statements[oldest] = nil
+        }
+        statements[sql] = (statement, uses)
+        return statement
+    }
+
+    var count: Int { statements.count }
+
+    /// Finalizes them, so the connection can close at once.
+    func removeAll() { statements.removeAll() }
 }
