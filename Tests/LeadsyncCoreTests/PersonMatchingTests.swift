@@ -216,6 +216,35 @@ import LeadsyncTesting
         #expect(!CompanyNormaliser.keysMatch("sg|FR", "societe generale|FR"))
     }
 
+    /// `keysMatch` compares word arrays for speed; it must decide exactly as the set definition it replaced:
+    /// the shorter name's words (two or more) all in the longer, or a word Jaccard of 0.8.
+    @Test func companyKeysMatchAsTheSetDefinition() {
+        func bySets(_ a: String, _ b: String) -> Bool {
+            guard a != b else { return true }
+            guard let barA = a.lastIndex(of: "|"), let barB = b.lastIndex(of: "|"), a[barA...] == b[barB...] else { return false }
+            let x = Set(a[..<barA].split(separator: " ")), y = Set(b[..<barB].split(separator: " "))
+            guard !x.isEmpty, !y.isEmpty else { return false }
+            let smaller = x.count <= y.count ? x : y, larger = x.count <= y.count ? y : x
+            if smaller.count >= 2, smaller.isSubset(of: larger) { return true }
+            return Double(x.intersection(y).count) / Double(x.union(y).count) >= 0.8
+        }
+        var generator = SystemRandomNumberGenerator()
+        let words = ["acme", "groupe", "lyon", "de", "industries", "acme", "sa"]
+        func name() -> String {
+            let count = Int.random(in: 0...6, using: &generator)
+            return (0..<count).map { _ in words.randomElement(using: &generator)! }.joined(separator: " ")
+                + (Bool.random(using: &generator) ? "|FR" : "|DE")
+        }
+        var agreed = 0, matched = 0
+        for _ in 0..<20_000 {
+            let a = name(), b = name()
+            if CompanyNormaliser.keysMatch(a, b) == bySets(a, b) { agreed += 1 } else { Issue.record("\(a) / \(b)") }
+            if bySets(a, b) { matched += 1 }
+        }
+        #expect(agreed == 20_000)
+        #expect(matched > 1_000, "the draw must exercise matches too (\(matched))")
+    }
+
     @Test func acronymsAreInitialsInTheSameCountry() {
         #expect(CompanyNormaliser.isAcronym("sg|FR", of: "societe generale|FR"))
         #expect(CompanyNormaliser.isAcronym("bnp|FR", of: "banque nationale de paris|FR"), "little words left out")

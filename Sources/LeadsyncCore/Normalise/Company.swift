@@ -44,11 +44,20 @@ public enum CompanyNormaliser {
     public static func keysMatch(_ a: String, _ b: String) -> Bool {
         guard a != b else { return true }
         guard let barA = a.lastIndex(of: "|"), let barB = b.lastIndex(of: "|"), a[barA...] == b[barB...] else { return false }
-        let x = Set(a[..<barA].split(separator: " ")), y = Set(b[..<barB].split(separator: " "))
+        // The words as sets, kept in arrays: a name has a handful of words, and comparing them pairwise
+        // beats hashing them into four sets per call (this runs for up to 50 candidates per company looked up).
+        let x = distinctWords(a[..<barA]), y = distinctWords(b[..<barB])
         guard !x.isEmpty, !y.isEmpty else { return false }
-        let smaller = x.count <= y.count ? x : y, larger = x.count <= y.count ? y : x
-        if smaller.count >= 2, smaller.isSubset(of: larger) { return true }
-        return Double(x.intersection(y).count) / Double(x.union(y).count) >= 0.8
+        let common = x.reduce(0) { $0 + (y.contains($1) ? 1 : 0) }
+        // Every word of the shorter name (two or more words) is in the longer one.
+        if min(x.count, y.count) >= 2, common == min(x.count, y.count) { return true }
+        return Double(common) / Double(x.count + y.count - common) >= 0.8
+    }
+
+    private static func distinctWords(_ name: Substring) -> [Substring] {
+        var words: [Substring] = []
+        for word in name.split(separator: " ") where !words.contains(word) { words.append(word) }
+        return words
     }
 
     /// Little words an acronym usually leaves out ("BNP": Banque Nationale de Paris).
