@@ -114,17 +114,21 @@ public final class PrefetchedView: PipelineView {
         for case .normalised(let record) in records { if let email = record.fields[.email] { blockKeys.insert(MatchProfile.emailKey(email)) } }
         let usable = try tx.usableBlockKeys(Array(blockKeys))
         for key in blockKeys { blocks[StoreTransaction.blockHash(key)] = [] }  // full blocks answer "no candidates"
+        // A record sits in several blocks (~9): its profile is decoded once, and its strings shared.
+        var members: [Int64: MatchMember?] = [:]
         for chunk in Self.lookupChunks(usable, size: db.dialect.keysPerLookup) {
-            var rowsByKey: [Int64: [SQLRow]] = [:]
-            for row in try db.fetchRows(sql: """
-                SELECT b.key, p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
+            var membersByKey: [Int64: [Int64]] = [:]
+            try db.forEachRow(sql: """
+                SELECT b.key, b.provenance_id, p.lead_id, p.connector, p.identity, p.profile FROM match_blocks b JOIN lead_provenance p ON p.id = b.provenance_id
                 WHERE b.key IN (\(Self.marks(chunk.count)))
-                """, arguments: SQLArguments(Array(chunk))) {
-                rowsByKey[row["key"], default: []].append(row)
+                """, arguments: SQLArguments(Array(chunk))) { row in
+                let id: Int64 = row["provenance_id"]
+                if members[id] == nil { members[id] = .some(StoreTransaction.member(row)) }
+                membersByKey[row["key"], default: []].append(id)
             }
-            for (key, rows) in rowsByKey {
-                if rows.count > StoreTransaction.maxBlockSize { try tx.markBlockFull(key); continue }
-                blocks[key] = rows.compactMap(StoreTransaction.member)
+            for (key, ids) in membersByKey {
+                if ids.count > StoreTransaction.maxBlockSize { try tx.markBlockFull(key); continue }
+                blocks[key] = ids.compactMap { members[$0] ?? nil }
             }
         }
 
