@@ -112,4 +112,30 @@ extension XMLRecordReaderTests {
         #expect(KeyedMapper(mapping: joined).apply(record.fields).raw[.industry] == "salon, webinar, vip")
         #expect(KeyedMapper(mapping: joined).apply(record.fields).extra.isEmpty, "the all-values key is not an extra")
     }
+
+    /// The reader gives each record's keys in document order; mapping by that order (the fast path, which
+    /// recognises a shape without sorting its keys) gives what mapping by the keys alone gives, whatever the
+    /// order, also when two keys fold to the same column name ("Email" and "email": the sorted first wins).
+    @Test func mappingByDocumentOrderGivesWhatMappingByKeysGives() throws {
+        let xml = """
+            <leads>
+            <lead><email>a@b.fr</email><Email>upper@b.fr</Email><first_name>Ann</first_name><phone type="voice">01 45 67 89 00</phone></lead>
+            <lead><Email>upper@c.fr</Email><email>c@c.fr</email><phone type="cell">06 12 34 56 78</phone><first_name>Cy</first_name><city>Lyon</city></lead>
+            <lead><first_name>Bo</first_name><email>b@b.fr</email><tag>x</tag><tag>y</tag></lead>
+            <lead><email>a@b.fr</email><Email>upper@b.fr</Email><first_name>Ann</first_name><phone type="voice">01 45 67 89 00</phone></lead>
+            </leads>
+            """
+        let read = try records(xml, path: "leads/lead")
+        #expect(read[0].keys == ["email", "Email", "first_name", "phone/@type", "phone", "phone[type=voice]"])
+        #expect(read[1].keys.first == "Email")
+        let mapping = Mapping(name: "m", rules: [.email: FieldRule(columns: ["email"]), .first_name: FieldRule(columns: ["first_name"]),
+                                                  .phone: FieldRule(columns: ["phone[type=voice]", "phone"]), .industry: FieldRule(columns: ["tag"], join: "+")])
+        let byOrder = KeyedMapper(mapping: mapping), byKeys = KeyedMapper(mapping: mapping)
+        for record in read + read.reversed() {
+            #expect(Set(record.keys) == Set(record.fields.keys) && record.keys.count == record.fields.count)
+            let fast = byOrder.apply(record.fields, order: record.keys), plain = byKeys.apply(record.fields)
+            #expect(fast.raw == plain.raw && fast.extra == plain.extra, "line \(record.line)")
+        }
+        #expect(byOrder.apply(read[0].fields, order: read[0].keys).raw[.email] == "upper@b.fr", "the sorted first of two folding keys")
+    }
 }

@@ -13,6 +13,18 @@ public struct XMLRecord: Sendable {
     public var fields: [String: String]
     /// Line where the record element starts.
     public var line: Int
+    /// The keys of `fields` in the order the document first gave them: records of one feed share a few
+    /// such orders, which `KeyedMapper` recognises without hashing every key.
+    public var keys: [String] = []
+
+    public init(fields: [String: String], line: Int, keys: [String]? = nil) {
+        self.fields = fields; self.line = line; self.keys = keys ?? fields.keys.sorted()
+    }
+
+    /// Sets a key's value, remembering its first appearance.
+    mutating func set(_ key: String, _ value: String) {
+        if fields.updateValue(value, forKey: key) == nil { keys.append(key) }
+    }
 }
 
 /// Why a document was refused: a hostile DOCTYPE, a malformed document, too deep a tree. Carries line and
@@ -76,9 +88,8 @@ public final class XMLRecordReader {
 
     /// The next record, or nil at the end of the document. Throws for a refused or malformed document.
     public func next() throws -> XMLRecord? {
-        var record: [String: String]?
+        var record: XMLRecord?
         var recordDepth = 0
-        var recordLine = 0
         var text = ""
         var errorText: String?
         while true {
@@ -94,24 +105,31 @@ public final class XMLRecordReader {
             case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue):
                 throw XMLDocumentError(message: "entity reference &\(localName());: entities are refused", line: Int(xmlTextReaderGetParserLineNumber(reader)))
             case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-                let name = localName()
+                let name = elementName()
                 path.append(name)
                 guard path.count <= maxDepth else {
                     throw XMLDocumentError(message: "elements nested deeper than \(maxDepth) levels", line: Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader))))
                 }
                 let empty = xmlTextReaderIsEmptyElement(reader) == 1
                 if record == nil, path == recordPath {
-                    record = [:]
+                    record = XMLRecord(fields: Dictionary(minimumCapacity: 32), line: Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader))), keys: [])
                     recordDepth = path.count
-                    recordLine = Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader)))
+                    keys.removeAll(keepingCapacity: true)
                 }
-                if record != nil { addAttributes(to: &record!, relative: Array(path.dropFirst(recordDepth))) }
+                if record != nil {
+                    // The element's key relative to the record, made once here rather than joined from the
+                    // path at its end: "" for the record element, "customer/contact/email" below it.
+                    let key = path.count == recordDepth ? "" : keys.last!.isEmpty ? name : keys.last! + "/" + name
+                    keys.append(key)
+                    addAttributes(to: &record!, key: key)
+                }
                 text = ""
                 if empty {
                     if record != nil, path.count == recordDepth {
                         path.removeLast()
-                        return XMLRecord(fields: record!, line: recordLine)
+                        return record
                     }
+                    if record != nil { keys.removeLast() }
                     path.removeLast()
                 }
             case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
@@ -122,23 +140,22 @@ public final class XMLRecordReader {
                 if let errorPath, path == errorPath { errorText = text.trimmingCharacters(in: .whitespacesAndNewlines) }
                 if let capturePath, path == capturePath, captured == nil { captured = text.trimmingCharacters(in: .whitespacesAndNewlines) }
                 guard record != nil else { continue }
-                if path.count == recordDepth {
-                    let done = record!
-                    return XMLRecord(fields: done, line: recordLine)
-                }
-                let key = path.dropFirst(recordDepth).joined(separator: "/")
+                if path.count == recordDepth { return record }
+                let key = keys.removeLast()
                 let value = TextFolding.trim(text)
                 if !value.isEmpty {
-                    if let first = record![key] {
+                    if let first = record!.fields[key] {
                         // Repeated element: the first value stays under the key; all of them, separated by
                         // U+001E, under `key[*]` for mappings that join them.
-                        record![key + "[*]"] = (record![key + "[*]"] ?? first) + "\u{1E}" + value
+                        record!.set(key + "[*]", (record!.fields[key + "[*]"] ?? first) + "\u{1E}" + value)
                     } else {
-                        record![key] = value
+                        record!.set(key, value)
                     }
-                    for qualified in pendingQualifiers[key] ?? [] where record![qualified] == nil { record![qualified] = value }
+                    if let qualified = pendingQualifiers[key] {
+                        for qualified in qualified where record!.fields[qualified] == nil { record!.set(qualified, value) }
+                    }
                 }
-                pendingQualifiers[key] = nil
+                if !pendingQualifiers.isEmpty { pendingQualifiers[key] = nil }
             default:
                 continue
             }
@@ -147,23 +164,39 @@ public final class XMLRecordReader {
         return nil
     }
 
+    /// Keys (relative to the record) of the elements open inside the record being read, innermost last.
+    private var keys: [String] = []
+
     /// Attribute-qualified keys of the element being read, filled when its text ends.
     private var pendingQualifiers: [String: [String]] = [:]
 
-    private func addAttributes(to record: inout [String: String], relative: [String]) {
+    private func addAttributes(to record: inout XMLRecord, key: String) {
         guard xmlTextReaderHasAttributes(reader) == 1 else { return }
-        let key = relative.joined(separator: "/")
         var qualifiers: [String] = []
         while xmlTextReaderMoveToNextAttribute(reader) == 1 {
             let name = localName()
             if name == "xmlns" || xmlTextReaderConstPrefix(reader).map({ String(cString: $0) }) == "xmlns" { continue }
             let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
             let attributeKey = key.isEmpty ? "@\(name)" : "\(key)/@\(name)"
-            if record[attributeKey] == nil { record[attributeKey] = value }
+            if record.fields[attributeKey] == nil { record.set(attributeKey, value) }
             if !key.isEmpty { qualifiers.append("\(key)[\(name)=\(value)]") }
         }
         xmlTextReaderMoveToElement(reader)
         if !qualifiers.isEmpty { pendingQualifiers[key] = qualifiers }
+    }
+
+    /// Element names, made into Swift strings once per document: the reader's parser interns element
+    /// names in its dictionary (`dictNames`; `lsync_xml_safe_options` does not set XML_PARSE_NODICT), so one
+    /// name is always the same pointer for the life of the reader. Attribute and namespace names are not
+    /// cached: a namespace prefix may be a string of its own, freed and its address reused.
+    private var elementNames: [UnsafePointer<xmlChar>: String] = [:]
+
+    private func elementName() -> String {
+        guard let pointer = xmlTextReaderConstLocalName(reader) else { return "" }
+        if let known = elementNames[pointer] { return known }
+        let name = String(cString: pointer)
+        if elementNames.count < 10_000 { elementNames[pointer] = name }
+        return name
     }
 
     private func localName() -> String {

@@ -68,12 +68,12 @@ public struct Mapping: Sendable {
             claimed.formUnion(present)
             return present
         }
-        var bound: [(CanonicalField, FieldRule, [Int])] = []
+        var bound: [BoundMapping.Field] = []
         for field in CanonicalField.allCases {
             guard let rule = rules[field] else { continue }
             let present = columns(for: rule)
             if present.isEmpty && !rule.columns.isEmpty { missing.append(field.rawValue) }
-            bound.append((field, rule, present))
+            bound.append(BoundMapping.Field(field: field, rule: rule, columns: present))
         }
         let modified = lastModified.map { ($0, columns(for: $0)) }
         let extras = header.indices.filter { !claimed.contains($0) }.map { ($0, TextFolding.trim(header[$0])) }
@@ -87,7 +87,16 @@ public struct BoundMapping: Sendable {
     public let mappingName: String
     public let columnCount: Int
     /// Each field's candidate columns present in the header, in the rule's order.
-    let fields: [(CanonicalField, FieldRule, [Int])]
+    let fields: [Field]
+
+    /// One field's rule and the columns it reads. A class: applying a mapping walks these for every record,
+    /// and a tuple with the rule in it (strings, arrays, a dictionary) was copied each time.
+    final class Field: @unchecked Sendable {
+        let field: CanonicalField
+        let rule: FieldRule
+        let columns: [Int]
+        init(field: CanonicalField, rule: FieldRule, columns: [Int]) { self.field = field; self.rule = rule; self.columns = columns }
+    }
     let lastModified: (FieldRule, [Int])?
     let extraColumns: [(Int, String)]
     /// Canonical fields whose source column is absent from this header.
@@ -95,15 +104,16 @@ public struct BoundMapping: Sendable {
 
     /// Whether the header carries anything that can identify a person.
     public var canIdentify: Bool {
-        fields.contains { ($0.0 == .email || $0.0 == .phone || $0.0 == .mobile) && (!$0.2.isEmpty || $0.1.constant != nil) }
+        fields.contains { ($0.field == .email || $0.field == .phone || $0.field == .mobile) && (!$0.columns.isEmpty || $0.rule.constant != nil) }
     }
 
     public func apply(_ values: [String]) -> MappedRecord {
         var mapped = MappedRecord()
-        for (field, rule, columns) in fields {
-            let value = Self.value(of: rule, columns: columns, in: values)
-            if !value.isEmpty { mapped.raw[field] = value }
-            if let format = rule.dateFormat { mapped.dateFormats[field] = format }
+        mapped.raw.reserveCapacity(fields.count)
+        for bound in fields {
+            let value = Self.value(of: bound.rule, columns: bound.columns, in: values)
+            if !value.isEmpty { mapped.raw[bound.field] = value }
+            if let format = bound.rule.dateFormat { mapped.dateFormats[bound.field] = format }
         }
         if let (rule, columns) = lastModified {
             let value = Self.value(of: rule, columns: columns, in: values)
@@ -170,19 +180,41 @@ public struct MappedRecord: Sendable {
 public final class KeyedMapper {
     public let mapping: Mapping
     private var bindings: [[String]: BoundMapping] = [:]
+    /// The key orders seen last, with their binding and their keys sorted as the binding reads them.
+    private var recentShapes: [(order: [String], sorted: [String], bound: BoundMapping)] = []
 
     public init(mapping: Mapping) { self.mapping = mapping }
 
     public func apply(_ fields: [String: String]) -> MappedRecord {
         let header = fields.keys.sorted()
-        let bound: BoundMapping
-        if let cached = bindings[header] {
-            bound = cached
-        } else {
-            bound = mapping.bind(header: header)
-            if bindings.count >= 1000 { bindings.removeAll(keepingCapacity: true) }
-            bindings[header] = bound
+        return apply(fields, sortedKeys: header, bound: binding(sortedKeys: header))
+    }
+
+    /// A record whose keys come in document order (`order`, as `XMLRecord.keys`): a feed's records share a few
+    /// orders, compared as arrays (cheap on short keys) instead of sorting and hashing every key of every record.
+    /// The binding is the one the sorted keys give, so the result is that of `apply(_:)`.
+    public func apply(_ fields: [String: String], order: [String]) -> MappedRecord {
+        if let index = recentShapes.firstIndex(where: { $0.order == order }) {
+            let shape = recentShapes[index]
+            if index > 0 { recentShapes.swapAt(index, index - 1) }
+            return apply(fields, sortedKeys: shape.sorted, bound: shape.bound)
         }
+        let sorted = order.sorted()
+        let bound = binding(sortedKeys: sorted)
+        if recentShapes.count >= 8 { recentShapes.removeLast() }
+        recentShapes.append((order, sorted, bound))
+        return apply(fields, sortedKeys: sorted, bound: bound)
+    }
+
+    private func binding(sortedKeys header: [String]) -> BoundMapping {
+        if let cached = bindings[header] { return cached }
+        let bound = mapping.bind(header: header)
+        if bindings.count >= 1000 { bindings.removeAll(keepingCapacity: true) }
+        bindings[header] = bound
+        return bound
+    }
+
+    private func apply(_ fields: [String: String], sortedKeys header: [String], bound: BoundMapping) -> MappedRecord {
         var mapped = bound.apply(header.map { fields[$0]! })
         if mapped.extra.keys.contains(where: { $0.utf8.contains(0x5B) }) { mapped.extra = mapped.extra.filter { !$0.key.utf8.contains(0x5B) } }
         return mapped
