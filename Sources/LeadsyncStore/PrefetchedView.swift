@@ -167,7 +167,7 @@ public final class PrefetchedView: PipelineView {
     /// one per count grew with every batch (thousands of kept statements in a 1M-lead sync).
     static func lookupChunks<T>(_ items: [T], size: Int) -> [ArraySlice<T>] {
         chunks(items, size: size).map { chunk in
-            var padded = min(size, 1)
+            var padded = 1
             while padded < chunk.count { padded = min(size, padded * 2) }
             guard padded > chunk.count, let last = chunk.last else { return chunk }
             return ArraySlice(Array(chunk) + Array(repeating: last, count: padded - chunk.count))

@@ -91,7 +91,7 @@ public struct BoundMapping: Sendable {
 
     /// One field's rule and the columns it reads. A class: applying a mapping walks these for every record,
     /// and a tuple with the rule in it (strings, arrays, a dictionary) was copied each time.
-    final class Field: @unchecked Sendable {
+    final class Field: Sendable {
         let field: CanonicalField
         let rule: FieldRule
         let columns: [Int]

@@ -105,21 +105,28 @@ final class SQLiteConnection: SQLConnection {
 /// Bounded, because a batch's last statement of each kind has a text of its own: those come and go.
 /// Used only under the writer's serialisation (one transaction at a time).
 final class LongStatementCache: @unchecked Sendable {
-    private var statements: [String: (statement: Statement, used: Int)] = [:]
+    /// A kept statement and when it was last used; a class, so a use updates it without hashing the
+    /// (long) text a second time.
+    private final class Entry {
+        let statement: Statement
+        var used: Int
+        init(_ statement: Statement, used: Int) { self.statement = statement; self.used = used }
+    }
+    private var statements: [String: Entry] = [:]
     private var uses = 0
     static let capacity = 24
 
     func statement(_ sql: String, prepare: (String) throws -> Statement) throws -> Statement {
         uses += 1
         if let kept = statements[sql] {
-            statements[sql] = (kept.statement, uses)
+            kept.used = uses
             return kept.statement
         }
         let statement = try prepare(sql)
         if statements.count >= Self.capacity, let oldest = statements.min(by: { $0.value.used < $1.value.used })?.key {
             statements[oldest] = nil
         }
-        statements[sql] = (statement, uses)
+        statements[sql] = Entry(statement, used: uses)
         return statement
     }
 
