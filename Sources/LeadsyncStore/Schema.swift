@@ -247,6 +247,10 @@ enum Schema {
         migrator.registerMigration("v5") { db in
             try Schema.v5(SQLiteConnection(db))
         }
+        // v6: the blocking-key index is one B-tree (see `v6`). The same step on PostgreSQL.
+        migrator.registerMigration("v6") { db in
+            try Schema.v6(SQLiteConnection(db))
+        }
         return migrator
     }
 
@@ -282,6 +286,27 @@ enum Schema {
         }
         try db.execute(sql: "ALTER TABLE lead_provenance DROP COLUMN contributed")
         try db.execute(sql: "ALTER TABLE lead_provenance RENAME COLUMN contributed_mask TO contributed")
+    }
+
+    /// v6, on either store: `match_blocks` keyed by (key, provenance_id). On SQLite it is a WITHOUT ROWID
+    /// table, so a record's ~9 blocking keys go into one B-tree instead of a rowid table and a separate index
+    /// on `key`: half the bytes (about 13 MB of a 100k-lead store) and half the B-tree writes. PostgreSQL has
+    /// no such tables; there the primary key replaces the `key` index. The table is rebuilt, and a pair
+    /// written twice (a hash collision between two keys of one record) is kept once: a block is a set.
+    static func v6(_ db: any SQLConnection) throws {
+        let sqlite = db.dialect == .sqlite
+        let id = sqlite ? "INTEGER" : "BIGINT"
+        try db.script("""
+            CREATE TABLE match_blocks_v6 (
+                key \(id) NOT NULL,
+                provenance_id \(id) NOT NULL REFERENCES lead_provenance(id),
+                PRIMARY KEY (key, provenance_id)
+            )\(sqlite ? " WITHOUT ROWID" : "");
+            INSERT INTO match_blocks_v6 (key, provenance_id) SELECT DISTINCT key, provenance_id FROM match_blocks;
+            DROP TABLE match_blocks;
+            ALTER TABLE match_blocks_v6 RENAME TO match_blocks
+            """)
+        if !sqlite { try db.execute(sql: "ALTER INDEX match_blocks_v6_pkey RENAME TO match_blocks_pkey") }
     }
 
     static let v4 = """

@@ -304,7 +304,7 @@ public struct StoreTransaction: PipelineView {
         }
         try insertRows(blocks, columns: 2) { rows in
             "INSERT INTO match_blocks (key, provenance_id) SELECT v.column1, v.column2 FROM (VALUES \(rows)) AS v "
-                + "WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full f WHERE f.key = v.column1)"
+                + "WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full f WHERE f.key = v.column1) ON CONFLICT DO NOTHING"
         }
     }
 
