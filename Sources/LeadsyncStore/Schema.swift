@@ -293,13 +293,17 @@ enum Schema {
     /// on `key`: half the bytes (about 13 MB of a 100k-lead store) and half the B-tree writes. PostgreSQL has
     /// no such tables; there the primary key replaces the `key` index. The table is rebuilt, and a pair
     /// written twice (a hash collision between two keys of one record) is kept once: a block is a set.
+    /// `provenance_id` no longer declares its foreign key: a row is written in the same transaction as the
+    /// `lead_provenance` row it names, from that insert's RETURNING, and erasure deletes the blocks before the
+    /// row. On PostgreSQL the declared key ran a `SELECT … FOR KEY SHARE` trigger for each of a record's ~9
+    /// rows, about half the cost of writing them.
     static func v6(_ db: any SQLConnection) throws {
         let sqlite = db.dialect == .sqlite
         let id = sqlite ? "INTEGER" : "BIGINT"
         try db.script("""
             CREATE TABLE match_blocks_v6 (
                 key \(id) NOT NULL,
-                provenance_id \(id) NOT NULL REFERENCES lead_provenance(id),
+                provenance_id \(id) NOT NULL,     -- lead_provenance(id), not declared (above)
                 PRIMARY KEY (key, provenance_id)
             )\(sqlite ? " WITHOUT ROWID" : "");
             INSERT INTO match_blocks_v6 (key, provenance_id) SELECT DISTINCT key, provenance_id FROM match_blocks;
