@@ -182,10 +182,10 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     /// faster than autovacuum's minute-long naptime notices: with a table's statistics from when it was small
     /// (or none), the planner took the blocks lookup (`key IN (…)` joined to `lead_provenance`) for a hash join
     /// over sequential scans of both tables, so every batch read the whole store: 40 ms a lookup at 100k
-    /// leads and growing with the store, a fifth of a PostgreSQL sync. Growth by half analyzes a table
-    /// about 20 times on the way to 1M rows, each a sample of 30,000 rows. Run after the commit, outside the
+    /// leads and growing with the store, a fifth of a PostgreSQL sync. Growth by half analyzed each table 18
+    /// times in a 100k sync (1 s in all; an analysis samples at most 30,000 rows). Run after the commit, outside the
     /// writer lock; a failure (a table owned by another role) only leaves the statistics as they were.
-    private func refreshPlannerStatistics(_ connection: PostgresSQLConnection) {
+    func refreshPlannerStatistics(_ connection: PostgresSQLConnection) {
         let names = Self.lookupColumns.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
         guard let stale = try? connection.fetchAll(String.self, sql: """
             SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
