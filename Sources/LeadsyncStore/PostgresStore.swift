@@ -192,7 +192,9 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
             WHERE s.schemaname = current_schema() AND s.relname IN (\(names))
               AND s.n_live_tup > 1000 + GREATEST(c.reltuples, 0) * 3 / 2
             """), !stale.isEmpty else { return }
-        for table in stale { _ = try? connection.execute(sql: "ANALYZE \(table) (\(Self.lookupColumns[table] ?? ""))") }
+        for (table, columns) in Self.lookupColumns where stale.contains(table) {
+            _ = try? connection.execute(sql: "ANALYZE \(table) (\(columns))")
+        }
     }
 
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {

@@ -46,12 +46,7 @@ import LeadsyncTesting
             try db.execute(sql: "ALTER TABLE match_blocks_v5 RENAME TO match_blocks")
             try db.execute(sql: "CREATE INDEX match_blocks_key ON match_blocks(key)")
             #expect(try db.fetchOne(Int.self, sql: "SELECT count(*) FROM match_blocks") == before.count + 1, "the v5 table holds the doubled pair")
-            if store == .sqlite {
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v6'")
-            } else {
-                try db.execute(sql: "DELETE FROM leadsync_schema")
-                try db.execute(sql: "INSERT INTO leadsync_schema (version) VALUES (5)")
-            }
+            try rewindSchema(db, store: store, forgettingSQLiteStep: "v6", toPostgresVersion: 5)
         }
 
         // Opening the store (any command does) migrates it.

@@ -99,12 +99,7 @@ import Testing
             let v4Row = try db.fetchRow(sql: "SELECT contributed, record_values FROM lead_provenance ORDER BY id LIMIT 1")
             #expect((v4Row?["record_values"] as String?)?.hasPrefix("{\"city\":\"Lyon\",\"company\":\"Acme SAS\"") == true)
             #expect((v4Row?["contributed"] as String?)?.hasPrefix("email,first_name,last_name,company,phone,city") == true)
-            if store == .sqlite {
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5'")
-            } else {
-                try db.execute(sql: "DELETE FROM leadsync_schema")
-                try db.execute(sql: "INSERT INTO leadsync_schema (version) VALUES (4)")
-            }
+            try rewindSchema(db, store: store, forgettingSQLiteStep: "v5", toPostgresVersion: 4)
         }
 
         // Opening the store (any command does) migrates it.
