@@ -8,7 +8,7 @@ import LeadsyncCore
 /// Versioning: `leadsync_schema` holds the version. A new version of the schema adds a step to both
 /// `Schema.migrator` and `PostgresSchema.migrate` (`create` is version 3; later versions are steps).
 enum PostgresSchema {
-    static let version = 6
+    static let version = 7
 
     static var create: String {
         let fieldColumns = Schema.leadFieldColumns.map { "\($0) TEXT" }.joined(separator: ",\n    ")
@@ -216,6 +216,7 @@ enum PostgresSchema {
         if current < 4 { try db.script(Schema.v4) }
         if current < 5 { try Schema.v5(db) }
         if current < 6 { try Schema.v6(db) }
+        if current < 7 { try Schema.v7(db) }
         try db.execute(sql: "INSERT INTO leadsync_schema (version) VALUES (?)", arguments: [version])
     }
 }

@@ -251,6 +251,10 @@ enum Schema {
         migrator.registerMigration("v6") { db in
             try Schema.v6(SQLiteConnection(db))
         }
+        // v7: compact score lines (see `v7`). The same step on PostgreSQL.
+        migrator.registerMigration("v7") { db in
+            try Schema.v7(SQLiteConnection(db))
+        }
         return migrator
     }
 
@@ -311,6 +315,30 @@ enum Schema {
             ALTER TABLE match_blocks_v6 RENAME TO match_blocks
             """)
         if !sqlite { try db.execute(sql: "ALTER INDEX match_blocks_v6_pkey RENAME TO match_blocks_pkey") }
+    }
+
+    /// v7, on either store: `leads.score_lines` rewritten from objects (`[{"rule":"size-500-plus","points":30},…]`)
+    /// to pairs (`[["size-500-plus",30],…]`), the order kept. It was the widest column of the biggest table:
+    /// 182 bytes of a lead's ~600 in a 100k-lead store, 70 after. Rewritten in id order like `v5`, inside
+    /// the migration's transaction, only the rows that still hold objects.
+    static func v7(_ db: any SQLConnection) throws {
+        let transaction = StoreTransaction(db: db)
+        var after: Int64 = 0
+        while true {
+            let rows = try db.fetchRows(sql: """
+                SELECT id, score_lines FROM leads WHERE id > ? AND score_lines LIKE '[{%' ORDER BY id LIMIT 5000
+                """, arguments: [after])
+            guard let last = rows.last else { break }
+            after = last["id"]
+            var updates: [SQLValue] = []
+            for row in rows {
+                updates += [.integer(row["id"]), .text(CompactJSON.encode(CompactJSON.decodeScoreLines(row["score_lines"])))]
+            }
+            try transaction.insertRows(updates, columns: 2) { rows in """
+                UPDATE leads SET score_lines = v.column2 FROM (VALUES \(rows)) AS v WHERE leads.id = v.column1
+                """
+            }
+        }
     }
 
     static let v4 = """
