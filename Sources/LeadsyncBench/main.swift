@@ -65,7 +65,7 @@ func runBenchmark() throws {
                                          recordPath: mapping.recordPath!, errorPath: mapping.errorPath)
         let mapper = KeyedMapper(mapping: mapping)
         var count = 0, mapped = 0
-        while let record = try reader.next() { count += 1; mapped += mapper.apply(record.fields, order: record.keys).raw.count }
+        while let record = try reader.next() { count += 1; mapped += mapper.apply(keys: record.keys, values: record.values).raw.count }
         print(count, mapped)
         return
     }

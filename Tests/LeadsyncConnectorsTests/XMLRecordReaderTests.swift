@@ -133,9 +133,24 @@ extension XMLRecordReaderTests {
         let byOrder = KeyedMapper(mapping: mapping), byKeys = KeyedMapper(mapping: mapping)
         for record in read + read.reversed() {
             #expect(Set(record.keys) == Set(record.fields.keys) && record.keys.count == record.fields.count)
-            let fast = byOrder.apply(record.fields, order: record.keys), plain = byKeys.apply(record.fields)
+            let fast = byOrder.apply(keys: record.keys, values: record.values), plain = byKeys.apply(record.fields)
             #expect(fast.raw == plain.raw && fast.extra == plain.extra, "line \(record.line)")
         }
-        #expect(byOrder.apply(read[0].fields, order: read[0].keys).raw[.email] == "upper@b.fr", "the sorted first of two folding keys")
+        #expect(byOrder.apply(keys: read[0].keys, values: read[0].values).raw[.email] == "upper@b.fr", "the sorted first of two folding keys")
+    }
+
+    /// A record with more keys than are found by scanning (past 32 its keys are indexed): each key keeps
+    /// its first value, a repeat before and after the switch is joined under `key[*]`, and the order stays
+    /// the document's.
+    @Test func aRecordWithManyKeysKeepsEveryValueAndRepeat() throws {
+        let children = (0..<40).map { "<f\($0)>v\($0)</f\($0)>" }.joined()
+        let xml = "<leads><lead><f3>early</f3>" + children + "<f3>late</f3><f38>again</f38></lead></leads>"
+        let record = try #require(try records(xml, path: "leads/lead").first)
+        #expect(record.keys.prefix(3) == ["f3", "f0", "f1"])
+        #expect(Set(record.keys).count == record.keys.count && record.keys.count == 42, "40 keys and two all-values keys: \(record.keys.count)")
+        #expect(record["f3"] == "early" && record["f3[*]"] == "early\u{1E}v3\u{1E}late")
+        #expect(record["f38"] == "v38" && record["f38[*]"] == "v38\u{1E}again")
+        #expect(record["f39"] == "v39" && record["f40"] == nil)
+        #expect(record.fields.count == record.keys.count && record.fields["f20"] == "v20")
     }
 }

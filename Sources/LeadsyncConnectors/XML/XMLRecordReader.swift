@@ -10,20 +10,47 @@ import LeadsyncCore
 /// xCard's `vc:email/vc:text` is `email/text`). A repeated element keeps its first value under its key, and
 /// all its values under `key[*]` (separated by U+001E) for mappings that `join` them.
 public struct XMLRecord: Sendable {
-    public var fields: [String: String]
+    /// The record's keys in the order the document first gave them: records of one feed share a few such
+    /// orders, which `KeyedMapper` recognises without hashing every key.
+    public private(set) var keys: [String] = []
+    /// The value of each key, at the key's position.
+    public private(set) var values: [String] = []
     /// Line where the record element starts.
     public var line: Int
-    /// The keys of `fields` in the order the document first gave them: records of one feed share a few
-    /// such orders, which `KeyedMapper` recognises without hashing every key.
-    public var keys: [String] = []
+    /// Positions by key, made only for a record with many keys. A record has a dozen or two, and finding one
+    /// among them by comparing short strings costs less than hashing every key; a document with thousands of
+    /// elements in one record must not make each lookup a scan.
+    private var positions: [String: Int]?
+    private static let scanLimit = 32
 
-    public init(fields: [String: String], line: Int, keys: [String]? = nil) {
-        self.fields = fields; self.line = line; self.keys = keys ?? fields.keys.sorted()
+    public init(line: Int) {
+        self.line = line
+        keys.reserveCapacity(Self.scanLimit); values.reserveCapacity(Self.scanLimit)
+    }
+
+    /// The keys and values as a dictionary (tests, and callers that look up a few keys by name).
+    public var fields: [String: String] { Dictionary(zip(keys, values), uniquingKeysWith: { first, _ in first }) }
+
+    public subscript(key: String) -> String? { position(of: key).map { values[$0] } }
+
+    func position(of key: String) -> Int? {
+        if let positions { return positions[key] }
+        return keys.firstIndex(of: key)
     }
 
     /// Sets a key's value, remembering its first appearance.
     mutating func set(_ key: String, _ value: String) {
-        if fields.updateValue(value, forKey: key) == nil { keys.append(key) }
+        if let position = position(of: key) { values[position] = value } else { append(key, value) }
+    }
+
+    /// Adds a key the record does not hold yet.
+    mutating func append(_ key: String, _ value: String) {
+        keys.append(key); values.append(value)
+        if positions != nil {
+            positions![key] = keys.count - 1
+        } else if keys.count > Self.scanLimit {
+            positions = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
+        }
     }
 }
 
@@ -88,6 +115,11 @@ public final class XMLRecordReader {
 
     /// The next record, or nil at the end of the document. Throws for a refused or malformed document.
     public func next() throws -> XMLRecord? {
+        // The open elements, taken out of the object for the loop and put back after: a stored property of a
+        // class is checked for exclusive access at each use, a local is not (that was 8% of the parse).
+        var path = self.path, keys = self.keys
+        self.path = []; self.keys = []
+        defer { self.path = path; self.keys = keys }
         var record: XMLRecord?
         var recordDepth = 0
         var text = ""
@@ -112,7 +144,7 @@ public final class XMLRecordReader {
                 }
                 let empty = xmlTextReaderIsEmptyElement(reader) == 1
                 if record == nil, path == recordPath {
-                    record = XMLRecord(fields: Dictionary(minimumCapacity: 32), line: Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader))), keys: [])
+                    record = XMLRecord(line: Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader))))
                     recordDepth = path.count
                     keys.removeAll(keepingCapacity: true)
                 }
@@ -132,8 +164,10 @@ public final class XMLRecordReader {
                     if record != nil { keys.removeLast() }
                     path.removeLast()
                 }
-            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
-                 Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
+            case Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue):
+                // Indentation before an element's first text: every value is trimmed, so it would go anyway.
+                if !text.isEmpty, let value = xmlTextReaderConstValue(reader) { text += String(cString: value) }
+            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue):
                 if let value = xmlTextReaderConstValue(reader) { text += String(cString: value) }
             case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
                 defer { path.removeLast(); text = "" }
@@ -144,15 +178,15 @@ public final class XMLRecordReader {
                 let key = keys.removeLast()
                 let value = TextFolding.trim(text)
                 if !value.isEmpty {
-                    if let first = record!.fields[key] {
+                    if let position = record!.position(of: key) {
                         // Repeated element: the first value stays under the key; all of them, separated by
                         // U+001E, under `key[*]` for mappings that join them.
-                        record!.set(key + "[*]", (record!.fields[key + "[*]"] ?? first) + "\u{1E}" + value)
+                        record!.set(key + "[*]", (record![key + "[*]"] ?? record!.values[position]) + "\u{1E}" + value)
                     } else {
-                        record!.set(key, value)
+                        record!.append(key, value)
                     }
                     if let qualified = pendingQualifiers[key] {
-                        for qualified in qualified where record!.fields[qualified] == nil { record!.set(qualified, value) }
+                        for qualified in qualified where record![qualified] == nil { record!.set(qualified, value) }
                     }
                 }
                 if !pendingQualifiers.isEmpty { pendingQualifiers[key] = nil }
@@ -178,7 +212,7 @@ public final class XMLRecordReader {
             if name == "xmlns" || xmlTextReaderConstPrefix(reader).map({ String(cString: $0) }) == "xmlns" { continue }
             let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
             let attributeKey = key.isEmpty ? "@\(name)" : "\(key)/@\(name)"
-            if record.fields[attributeKey] == nil { record.set(attributeKey, value) }
+            if record[attributeKey] == nil { record.set(attributeKey, value) }
             if !key.isEmpty { qualifiers.append("\(key)[\(name)=\(value)]") }
         }
         xmlTextReaderMoveToElement(reader)

@@ -109,7 +109,6 @@ public struct BoundMapping: Sendable {
 
     public func apply(_ values: [String]) -> MappedRecord {
         var mapped = MappedRecord()
-        mapped.raw.reserveCapacity(fields.count)
         for bound in fields {
             let value = Self.value(of: bound.rule, columns: bound.columns, in: values)
             if !value.isEmpty { mapped.raw[bound.field] = value }
@@ -165,7 +164,9 @@ public struct BoundMapping: Sendable {
 
 /// A record after mapping, before normalisation: canonical names, source values.
 public struct MappedRecord: Sendable {
-    public var raw: [CanonicalField: String] = [:]
+    /// The source values by canonical field, one slot per field (a dictionary here was a hash and an
+    /// insert per field per record, on the path every CSV row and XML item takes).
+    public var raw = LeadFields()
     public var extra: [String: String] = [:]
     public var dateFormats: [CanonicalField: String] = [:]
     /// The export's last-modified time as written, and its format if the mapping gives one.
@@ -180,8 +181,8 @@ public struct MappedRecord: Sendable {
 public final class KeyedMapper {
     public let mapping: Mapping
     private var bindings: [[String]: BoundMapping] = [:]
-    /// The key orders seen last, with their binding and their keys sorted as the binding reads them.
-    private var recentShapes: [(order: [String], sorted: [String], bound: BoundMapping)] = []
+    /// The key orders seen last, each with the positions of its keys in sorted order and its binding.
+    private var recentShapes: [(order: [String], permutation: [Int], bound: BoundMapping)] = []
 
     public init(mapping: Mapping) { self.mapping = mapping }
 
@@ -190,20 +191,24 @@ public final class KeyedMapper {
         return apply(fields, sortedKeys: header, bound: binding(sortedKeys: header))
     }
 
-    /// A record whose keys come in document order (`order`, as `XMLRecord.keys`): a feed's records share a few
-    /// orders, compared as arrays (cheap on short keys) instead of sorting and hashing every key of every record.
-    /// The binding is the one the sorted keys give, so the result is that of `apply(_:)`.
-    public func apply(_ fields: [String: String], order: [String]) -> MappedRecord {
+    /// A record given as its keys in document order and their values at the same positions (as
+    /// `XMLRecord` holds them). A feed's records share a few such orders: each is recognised by comparing
+    /// arrays (cheap on short keys), and its values put in the binding's sorted order by a permutation worked
+    /// out once, without sorting, hashing or looking up any key of the record. The binding is the one the
+    /// sorted keys give, so the result is that of `apply(_:)` on the same keys and values.
+    public func apply(keys order: [String], values: [String]) -> MappedRecord {
+        precondition(order.count == values.count, "a key without a value")
         if let index = recentShapes.firstIndex(where: { $0.order == order }) {
             let shape = recentShapes[index]
             if index > 0 { recentShapes.swapAt(index, index - 1) }
-            return apply(fields, sortedKeys: shape.sorted, bound: shape.bound)
+            return apply(shape.permutation.map { values[$0] }, bound: shape.bound)
         }
-        let sorted = order.sorted()
-        let bound = binding(sortedKeys: sorted)
+        // A record's keys are distinct, so sorting positions by key gives the order `sorted()` gives.
+        let permutation = order.indices.sorted { order[$0] < order[$1] }
+        let bound = binding(sortedKeys: permutation.map { order[$0] })
         if recentShapes.count >= 8 { recentShapes.removeLast() }
-        recentShapes.append((order, sorted, bound))
-        return apply(fields, sortedKeys: sorted, bound: bound)
+        recentShapes.append((order, permutation, bound))
+        return apply(permutation.map { values[$0] }, bound: bound)
     }
 
     private func binding(sortedKeys header: [String]) -> BoundMapping {
@@ -215,7 +220,13 @@ public final class KeyedMapper {
     }
 
     private func apply(_ fields: [String: String], sortedKeys header: [String], bound: BoundMapping) -> MappedRecord {
-        var mapped = bound.apply(header.map { fields[$0]! })
+        apply(header.map { fields[$0]! }, bound: bound)
+    }
+
+    /// `values` in the binding's (sorted) key order. Keys with a `[` (the all-values key of a repeated
+    /// element, an attribute-qualified variant) only stand in for another key: never kept as extras.
+    private func apply(_ values: [String], bound: BoundMapping) -> MappedRecord {
+        var mapped = bound.apply(values)
         if mapped.extra.keys.contains(where: { $0.utf8.contains(0x5B) }) { mapped.extra = mapped.extra.filter { !$0.key.utf8.contains(0x5B) } }
         return mapped
     }

@@ -17,6 +17,9 @@ public struct LeadFields: Equatable, Sendable {
         CanonicalField.allCases.compactMap { f in self[f].map { (f, $0) } }
     }
 
+    /// How many fields hold a value.
+    public var count: Int { slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
     public var employees: Double? { self[.employees].flatMap(Double.init) }
     public var optedOut: Bool { self[.opted_out] == "true" }
 }

@@ -82,7 +82,7 @@ final class RecordBatches: @unchecked Sendable {
             guard let element = try reader.next() else { return nil }
             index += 1
             let position = index
-            return { shaper.shape(mapper.apply(element.fields, order: element.keys), line: element.line, index: position) }
+            return { shaper.shape(mapper.apply(keys: element.keys, values: element.values), line: element.line, index: position) }
         }
     }
 
