@@ -188,7 +188,7 @@ public final class KeyedMapper {
 
     public func apply(_ fields: [String: String]) -> MappedRecord {
         let header = fields.keys.sorted()
-        return apply(fields, sortedKeys: header, bound: binding(sortedKeys: header))
+        return apply(header.map { fields[$0]! }, bound: binding(sortedKeys: header))
     }
 
     /// A record given as its keys in document order and their values at the same positions (as
@@ -217,10 +217,6 @@ public final class KeyedMapper {
         if bindings.count >= 1000 { bindings.removeAll(keepingCapacity: true) }
         bindings[header] = bound
         return bound
-    }
-
-    private func apply(_ fields: [String: String], sortedKeys header: [String], bound: BoundMapping) -> MappedRecord {
-        apply(header.map { fields[$0]! }, bound: bound)
     }
 
     /// `values` in the binding's (sorted) key order. Keys with a `[` (the all-values key of a repeated

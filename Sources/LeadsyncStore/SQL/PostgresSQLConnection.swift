@@ -145,12 +145,6 @@ final class PostgresSQLConnection: SQLConnection {
             var next = 0, highest = 0
             var i = 0
             let n = bytes.count
-            func appendNumber(_ number: Int) {
-                output.append(dollar)
-                var digits: [UInt8] = [], rest = number
-                repeat { digits.append(zero + UInt8(rest % 10)); rest /= 10 } while rest > 0
-                output.append(contentsOf: digits.reversed())
-            }
             while i < n {
                 let c = bytes[i]
                 switch c {
@@ -169,7 +163,8 @@ final class PostgresSQLConnection: SQLConnection {
                     let number: Int
                     if let explicit { number = explicit } else { next += 1; number = next }
                     highest = max(highest, number)
-                    appendNumber(number)
+                    output.append(dollar)
+                    output.append(contentsOf: String(number).utf8)
                 default:
                     output.append(c); i += 1
                 }
