@@ -134,16 +134,22 @@ public struct PersonMatcher: Sendable {
     /// nickname or a typo with the same account, plus a postal code, is reviewed.
     public init(mergeAt: Double = 6.5, reviewAt: Double = 6) { self.mergeAt = mergeAt; self.reviewAt = reviewAt }
 
-    public func compare(_ a: MatchProfile, _ b: MatchProfile) -> MatchScore {
+    /// - Parameter explain: false when only the points and `namesAgree` are read (fuzzy matching's first
+    ///   pass over every blocked record): the reasons are then left empty, saving an array and its growth
+    ///   per comparison. The points are the same either way.
+    public func compare(_ a: MatchProfile, _ b: MatchProfile, explain: Bool = true) -> MatchScore {
         var score = MatchScore(points: 0, reasons: [], namesAgree: false, contradicted: false)
-        func add(_ points: Double, _ why: String) { score.points += points; score.reasons.append(.init(label: why, points: points)) }
+        func add(_ points: Double, _ why: String) {
+            score.points += points
+            if explain { score.reasons.append(.init(label: why, points: points)) }
+        }
 
         var last = Comparators.lastNames(a.last, b.last)
         var first = Comparators.firstNames(a.first, b.first)
         if last == .different || first == .different,
            Comparators.lastNames(a.last, b.first) == .same, Comparators.firstNames(a.first, b.last) == .same {
             last = .same; first = .same
-            score.reasons.append(.init(label: "first and last names swapped", points: 0))
+            if explain { score.reasons.append(.init(label: "first and last names swapped", points: 0)) }
         }
         switch last {
         case .same: add(3, "same last name")
@@ -160,11 +166,13 @@ public struct PersonMatcher: Sendable {
         case .unknown: break
         }
         score.namesAgree = last != .unknown && last != .different && first != .different
-        if !Set(a.phones).isDisjoint(with: b.phones) { add(2, "same phone") }
+        // A profile holds at most a phone and a mobile: two short loops, not a set per comparison.
+        if a.phones.contains(where: b.phones.contains) { add(2, "same phone") }
         if let x = a.accountKey, let y = b.accountKey {
             // Two company domains (or two company names) that differ say "another employer"; a domain against
-            // a company name only says one side had no company email.
-            if x == y { add(1.5, "same account") } else if x.prefix(7) == y.prefix(7) { add(-1, "different accounts") }
+            // a company name only says one side had no company email. The kind is the key's ASCII prefix
+            // ("domain:" or "company"), compared as bytes.
+            if x == y { add(1.5, "same account") } else if x.utf8.prefix(7).elementsEqual(y.utf8.prefix(7)) { add(-1, "different accounts") }
         }
         // Weak: a city's postal code is shared by thousands; it only tips a pair that is already close.
         if let x = a.postal, let y = b.postal, x == y { add(0.5, "same postal code") }

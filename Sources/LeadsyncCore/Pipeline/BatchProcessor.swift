@@ -490,11 +490,14 @@ struct WorkingSet {
         // are worth fetching whole (most candidates merely share a common name or a switchboard).
         var promising = Set<Int64>()
         var seen = Set<String>()
-        for member in try view.matchCandidates(blockingKeys: keys) + keys.flatMap({ batchBlocks[$0] ?? [] })
-        where seen.insert(member.identity).inserted && !promising.contains(resolve(member.leadID)) {
-            let score = matcher.compare(profile, member.profile)
+        func screen(_ member: MatchMember) {
+            guard seen.insert(member.identity).inserted, !promising.contains(resolve(member.leadID)) else { return }
+            let score = matcher.compare(profile, member.profile, explain: false)
             if score.namesAgree && score.points >= matcher.reviewAt { promising.insert(resolve(member.leadID)) }
         }
+        // Stored blocks first, then this batch's: read in place rather than joined into one copied array.
+        for member in try view.matchCandidates(blockingKeys: keys) { screen(member) }
+        for key in keys { for member in batchBlocks[key] ?? [] { screen(member) } }
         guard !promising.isEmpty else { return nil }
         let separated = try view.separatedFrom(identity: identity)
         var stored: [Int64: [MatchMember]] = [:]
