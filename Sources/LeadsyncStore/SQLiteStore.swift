@@ -21,10 +21,19 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
     public var transactionObserver: (@Sendable (Duration) -> Void)?
     /// The writer's long statements (multi-row inserts), kept from one batch transaction to the next.
     private let longStatements = LongStatementCache()
+    /// Copies committed WAL frames into the file beside the writer instead of inside its commits; nil for a
+    /// read-only store.
+    let checkpointer: WALCheckpointer?
+    /// The WAL size past which a write transaction waits for the checkpointer to catch up.
+    static let walLimitBytes = 256 << 20
 
     /// Opens (creating if needed) and migrates the store. WAL with `synchronous=NORMAL`: a killed process
     /// loses nothing committed; only a power cut may lose the last transactions, never consistency.
-    public init(path: String, readOnly: Bool = false) throws {
+    public convenience init(path: String, readOnly: Bool = false) throws {
+        try self.init(path: path, readOnly: readOnly, walLimitBytes: Self.walLimitBytes)
+    }
+
+    init(path: String, readOnly: Bool, walLimitBytes: Int) throws {
         self.path = path
         var configuration = Configuration()
         configuration.readonly = readOnly
@@ -36,6 +45,8 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
             // Deleted and overwritten values are zeroed on disk, not left in free space: an erased or
             // corrected person's data must not survive in the file (privacy by design).
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Checkpoints run on the checkpointer's thread, not inside this connection's commits.
+            if !readOnly { try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         }
         do {
             if !readOnly {
@@ -50,12 +61,16 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
             writer = readOnly ? try DatabaseQueue(path: path, configuration: configuration)
                               : try DatabasePool(path: path, configuration: configuration)
             if !readOnly { try Schema.migrator.migrate(writer) }
+            checkpointer = readOnly ? nil : try WALCheckpointer(path: path, limitBytes: walLimitBytes)
         } catch let error as DatabaseError {
             throw StoreError("cannot open the SQLite store at \(path): \(error.message ?? "\(error)"). Check that the directory exists and is writable, or change store.sqlite in leadsync.yaml")
         }
     }
 
-    deinit { longStatements.removeAll() }
+    deinit {
+        checkpointer?.stop()
+        longStatements.removeAll()
+    }
 
     /// Runs one batch in its own immediate transaction: everything it writes commits together or not at all.
     public func batch<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
@@ -70,8 +85,9 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
     private func transaction<T>(ending: Database.TransactionCompletion, _ body: (StoreTransaction) throws -> T) throws -> T {
         let started = ContinuousClock.now
         defer { transactionObserver?(ContinuousClock.now - started) }
+        checkpointer?.waitIfOverLimit()
         do {
-            return try writer.writeWithoutTransaction { db in
+            let result = try writer.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(StoreTransaction(db: SQLiteConnection(db, longStatements: longStatements)))
@@ -79,6 +95,8 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
                 }
                 return result!
             }
+            if ending == .commit { checkpointer?.committed() }
+            return result
         } catch let error as DatabaseError {
             // Callers see a store error with the file, not GRDB's type; the transaction was rolled back.
             throw StoreError("the store \(path) refused a write: \(error.message ?? "\(error)") (SQLite code \(error.resultCode.rawValue)); nothing of this batch was written")
@@ -113,6 +131,7 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
     /// Moves the WAL's pages into the database file and empties the WAL: after an erasure, no copy of the
     /// deleted rows stays in the log file.
     public func checkpoint() throws {
+        checkpointer?.waitUntilIdle()
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
