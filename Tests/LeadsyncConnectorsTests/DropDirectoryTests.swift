@@ -1,9 +1,29 @@
 import Foundation
 import Testing
 import LeadsyncConnectors
+import LeadsyncCore
 import LeadsyncTesting
 
 @Suite struct DropDirectoryTests {
+    /// A file of several read chunks (1 MiB each, the last one partial): the checksum is FNV-1a over every
+    /// byte, as the generic hash computes it, and the byte source hands back exactly the file's bytes.
+    @Test func checksumAndByteSourceCoverEveryByteAcrossChunks() throws {
+        let dir = try TemporaryDirectory()
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<((1 << 20) * 2 + 12_345)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let file = dir.path("big.csv")
+        try Data(bytes).write(to: file)
+        var reference = FNV1a()
+        reference.add(bytes)
+        #expect(try fileChecksum(path: file.path) == reference.hex)
+
+        var source = try FileByteSource(path: file.path)
+        defer { source.close() }
+        var read: [UInt8] = []
+        while try source.read(into: &read, max: 1 << 20) > 0 {}
+        #expect(read == bytes)
+    }
+
     @Test func picksOnlyCompleteFiles() throws {
         let dir = try TemporaryDirectory()
         let drop = DropDirectory(root: dir.url, settleSeconds: 5)

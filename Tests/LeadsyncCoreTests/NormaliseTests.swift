@@ -143,6 +143,9 @@ import Testing
             var bytes = FNV1a()
             Array(text.utf8).withUnsafeBufferPointer { bytes.add($0) }
             #expect(bytes.value == hash.value)
+            var raw = FNV1a()
+            Array(text.utf8).withUnsafeBytes { raw.add($0) }
+            #expect(raw.hex == expected, "raw buffer path, \(text)")
         }
     }
 }

@@ -89,7 +89,8 @@ import Testing
     }
 
     @Test func sighupWithANewConnectorStartsItAndARemovedOneStops() throws {
-        let (ws, port) = try daemonWorkspace(connectors: ["crm": "generic", "old": "generic"])
+        // A rescan a minute apart: a file synced well before that was seen by the new connector's inotify watch.
+        let (ws, port) = try daemonWorkspace(connectors: ["crm": "generic", "old": "generic"], rescan: "60s")
         let daemon = try DaemonProcess(workspace: ws, port: port)
         #expect(daemon.notify.wait(for: "READY=1") != nil)
         try ws.addConnector("web", mapping: "generic")
@@ -101,8 +102,8 @@ import Testing
         #expect(daemon.waitForLog("stopped watching \(ws.directory.path("drops/old").path)"), "log:\n\(daemon.log)")
 
         try dropAtomically(ws, "web", "web.csv", leadsCSV("web"))
-        let took = waitUntil(timeout: 10) { count(ws, "SELECT count(*) FROM reconciliation WHERE connector = 'web'") == 3 }
-        #expect(took != nil && took! <= 2, "new connector's file synced after \(took ?? -1) s")
+        let took = waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM reconciliation WHERE connector = 'web'") == 3 }
+        #expect(took != nil, "the new connector's file was not synced within 30 s, half the rescan interval")
         try dropAtomically(ws, "old", "ignored.csv", leadsCSV("ignored"))
         Thread.sleep(forTimeInterval: 1.5)
         #expect(try ws.files("old") == ["ignored.csv"], "a removed connector's directory is no longer synced")
@@ -150,7 +151,9 @@ import Testing
         let daemon = try DaemonProcess(workspace: ws, port: port)
         #expect(daemon.notify.wait(for: "READY=1") != nil)
         try FileManager.default.moveItem(at: source, to: ws.directory.path("drops/crm/big.csv"))
-        #expect(waitUntil(timeout: 10) { (try? ws.files("crm", in: "processing")) == ["big.csv"] } != nil)
+        // The claim comes after the file's checksum; on a loaded CI machine that can take seconds, and it is not
+        // what this test is about, so the wait is generous.
+        #expect(waitUntil(timeout: 60) { (try? ws.files("crm", in: "processing")) == ["big.csv"] } != nil, "log:\n\(daemon.log)")
         Thread.sleep(forTimeInterval: 0.5)
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(timeout: 20) == 0, "log:\n\(daemon.log)")

@@ -4,13 +4,13 @@ import LeadsyncTesting
 
 /// A workspace for daemon tests: csv-drop connectors, the HTTP endpoint on a free loopback port, a short
 /// rescan interval and grace period.
-func daemonWorkspace(connectors: [String: String] = ["crm": "generic"], batchSize: Int = 2000,
+func daemonWorkspace(connectors: [String: String] = ["crm": "generic"], batchSize: Int = 2000, rescan: String = "5s",
                      daemon extra: String = "") throws -> (Workspace, port: Int) {
     let port = try freeLoopbackPort()
     let ws = try Workspace(connectors: connectors, batchSize: batchSize, mainExtras: """
         daemon:
           listen: 127.0.0.1:\(port)
-          rescan_interval: 5s
+          rescan_interval: \(rescan)
         \(extra.contains("shutdown_grace") ? "" : "  shutdown_grace: 10s")
         \(extra)
         """)

@@ -20,15 +20,16 @@ public struct FileByteSource: ByteSource {
     public func close() { _ = Foundation.close(fd) }
 
     public mutating func read(into buffer: inout [UInt8], max: Int) throws -> Int {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: max))
-        let n = buffer.withUnsafeMutableBytes { raw in Foundation.read(fd, raw.baseAddress! + start, max) }
-        guard n >= 0 else {
-            buffer.removeLast(max)
-            throw FileReadError(path: path, errno: errno)
+        // Read into scratch memory and append what arrived (a memcpy), rather than zero-filling `max` bytes of
+        // the array first: unspecialised in a debug build, that fill went element by element and made each
+        // 1 MB chunk cost milliseconds.
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max) { scratch in
+            var n: Int
+            repeat { n = Foundation.read(fd, scratch.baseAddress!, max) } while n < 0 && errno == EINTR
+            guard n >= 0 else { throw FileReadError(path: path, errno: errno) }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
+            return n
         }
-        buffer.removeLast(max - n)
-        return n
     }
 }
 
