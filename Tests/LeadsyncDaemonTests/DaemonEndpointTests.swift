@@ -71,17 +71,17 @@ import Testing
         if let user { try chownTree(ws.directory.url.path, uid: user.uid, gid: user.gid) }
         let daemon = try DaemonProcess(workspace: ws, port: port, asUser: user)
         #expect(daemon.notify.wait(for: "READY=1") != nil, "log:\n\(daemon.log)")
-        #expect(waitUntil(timeout: 5) { (try? daemon.get("/readyz").status) == 200 } != nil)
+        #expect(waitUntil(timeout: 20) { (try? daemon.get("/readyz").status) == 200 } != nil)
 
         chmod(ws.storePath, 0)
-        #expect(waitUntil(timeout: 8) { (try? daemon.get("/readyz").status) == 503 } != nil)
+        #expect(waitUntil(timeout: 30) { (try? daemon.get("/readyz").status) == 503 } != nil)
         let unready = try daemon.get("/readyz")
         #expect(unready.body.contains("\"ready\":false") && unready.body.contains("store"), "\(unready.body)")
         #expect(try daemon.get("/healthz").status == 200, "still alive")
         #expect(daemon.waitForLog("store unavailable"))
 
         chmod(ws.storePath, 0o644)
-        #expect(waitUntil(timeout: 8) { (try? daemon.get("/readyz").status) == 200 } != nil)
+        #expect(waitUntil(timeout: 30) { (try? daemon.get("/readyz").status) == 200 } != nil)
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(timeout: 15) == 0)
     }
@@ -202,7 +202,7 @@ func chownTree(_ path: String, uid: Int, gid: Int) throws {
             """)
         let daemon = try DaemonProcess(workspace: ws, port: port)
         #expect(daemon.notify.wait(for: "READY=1") != nil)
-        #expect(waitUntil(timeout: 5) { ((try? server.requests()) ?? []).contains { $0["path"] as? String == "/slow" } } != nil)
+        #expect(waitUntil(timeout: 20) { ((try? server.requests()) ?? []).contains { $0["path"] as? String == "/slow" } } != nil)
         try dropAtomically(ws, "crm", "waits.csv", leadsCSV("waits"))
         let took = try #require(waitUntil(timeout: 15) { count(ws, "SELECT count(*) FROM leads") == 3 })
         // The feed's 3 s transfer holds the only run slot; with a limit of 2 the file would take well under a second.

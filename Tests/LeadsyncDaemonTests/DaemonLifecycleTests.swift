@@ -17,7 +17,7 @@ import Testing
         let second = waitUntil(timeout: 10) { count(ws, "SELECT count(*) FROM leads WHERE email LIKE 'second%'") == 4 }
         #expect(first != nil && first! <= 2, "renamed-in file synced after \(first ?? -1) s")
         #expect(second != nil && second! <= 2, "written-in-place file synced after \(second ?? -1) s")
-        #expect(waitUntil(timeout: 5) { daemon.notify.messages.contains { $0.text.hasPrefix("STATUS=last run") && $0.text.contains("crm: 4 received, 4 created, 0 rejected") } } != nil,
+        #expect(waitUntil(timeout: 20) { daemon.notify.messages.contains { $0.text.hasPrefix("STATUS=last run") && $0.text.contains("crm: 4 received, 4 created, 0 rejected") } } != nil,
                 "\(daemon.notify.messages.map(\.text))")
         #expect(try ws.files("crm", in: "done") == ["first.csv", "second.csv"])
 
@@ -63,8 +63,8 @@ import Testing
         for ping in pings + [releasedAt] { gaps.append(ping.timeIntervalSince(previous)); previous = ping }
         #expect((gaps.max() ?? 0) > 2.0, "largest gap between pings while wedged: \(gaps.max() ?? 0) s")
         #expect(daemon.log.contains("engine not making progress"))
-        #expect(waitUntil(timeout: 10) { count(ws, "SELECT count(*) FROM leads") == 6 } != nil, "the blocked file is synced once the lock goes")
-        #expect(waitUntil(timeout: 5) { daemon.notify.arrivals(of: "WATCHDOG=1").contains { $0 > releasedAt } } != nil, "pings resume")
+        #expect(waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM leads") == 6 } != nil, "the blocked file is synced once the lock goes")
+        #expect(waitUntil(timeout: 20) { daemon.notify.arrivals(of: "WATCHDOG=1").contains { $0 > releasedAt } } != nil, "pings resume")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(timeout: 15) == 0)
     }
@@ -83,7 +83,7 @@ import Testing
         #expect(daemon.log.contains("crm.yaml") && daemon.log.contains("settle_secs"), "\(daemon.log)")
 
         try dropAtomically(ws, "crm", "after.csv", leadsCSV("after"))
-        #expect(waitUntil(timeout: 5) { count(ws, "SELECT count(*) FROM leads") == 3 } != nil, "still running on the old configuration")
+        #expect(waitUntil(timeout: 20) { count(ws, "SELECT count(*) FROM leads") == 3 } != nil, "still running on the old configuration")
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(timeout: 15) == 0)
     }
