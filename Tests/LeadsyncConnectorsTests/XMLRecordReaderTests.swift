@@ -93,7 +93,8 @@ import LeadsyncTesting
             outcome = "refused: \(error)"
             #expect(!error.message.isEmpty)
         }
-        #expect(Date().timeIntervalSince(started) < 1, "\(name) took too long")
+        // An expanded bomb takes minutes (or all memory); 5 s leaves room for a loaded CI machine.
+        #expect(Date().timeIntervalSince(started) < 5, "\(name) took too long")
         if ["xmlbomb.xml", "xmlbomb2.xml", "quadratic.xml", "cyclic.xml", "external.xml", "external_file.xml"].contains(name) {
             #expect(outcome.hasPrefix("refused"), "\(name): \(outcome)")
         }
