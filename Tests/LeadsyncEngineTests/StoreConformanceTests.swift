@@ -36,6 +36,30 @@ import Testing
         #expect(try ws.files("crm", in: "done") == ["a-again.csv", "a.csv"])
     }
 
+    /// An unchanged file's log is copied in ranges of entry ids, so its temporary storage stays bounded: ranges
+    /// of 4 lines (the last one partial) give the log one statement gives, line for line and in order.
+    @Test(arguments: StoreKind.allCases)
+    func aReplayCopiedInRangesIsTheLogOfOneStatement(store: StoreKind) throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], store: store)
+        var csv = "email,first_name,last_name,company\n"
+        for n in 0..<21 { csv += "p\(n)@acme\(n % 5).fr,P\(n),Name\(n),Acme \(n % 5)\n" }
+        csv += "not-an-email,X,Y,\n"
+        try ws.drop("crm", "a.csv", csv)
+        #expect(try ws.sync().balanced)
+        let reading = try #require(try ws.store().read { try $0.text("SELECT reading FROM synced_contents WHERE connector = 'crm'") })
+        let checksum = try #require(try ws.store().read { try $0.text("SELECT checksum FROM synced_contents WHERE connector = 'crm'") })
+        let target = try ws.store()
+        for (run, rows) in [("replay-ranges", 4), ("replay-one", 1_000)] {
+            let summary = try target.batch { tx in
+                try tx.replayUnchangedFile(connector: "crm", name: "b.csv", checksum: checksum, reading: reading, runID: run, rowsPerStatement: rows)
+            }
+            #expect(summary?.received == 22 && summary?.unchanged == 21 && summary?.rejected == 1, "\(String(describing: summary))")
+        }
+        let ranges = try ws.log(run: "replay-ranges"), one = try ws.log(run: "replay-one")
+        #expect(ranges.map(\.recordRef) == (2...23).map { "b.csv#\($0)" })
+        #expect(ranges.map { Array($0.values.dropFirst()) } == one.map { Array($0.values.dropFirst()) })
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aDryRunWritesNothing(store: StoreKind) throws {
         let ws = try Workspace(connectors: ["crm": "generic"], store: store)
