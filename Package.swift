@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets follow the data flow: Core (pure transforms) → Connectors (file I/O) → Store (SQLite or PostgreSQL) → Engine (runs) → CLI.
+// Targets follow the data flow: Core (pure transforms) → Connectors (file I/O) → Store (SQLite or PostgreSQL) → Destinations
+// (delivery to sales tools) → Engine (runs) → CLI.
 let package = Package(
     name: "leadsync",
     platforms: [.macOS(.v14)],
@@ -47,10 +48,14 @@ let package = Package(
                                                       .product(name: "NIOPosix", package: "swift-nio"),
                                                       .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                                       .product(name: "Logging", package: "swift-log")]),
+        // Where handoffs go (the outbound side, apart from the connectors' inbound one): webhook POSTs through
+        // libcurl with HMAC signatures, and CRM import files written atomically.
+        .target(name: "LeadsyncDestinations", dependencies: ["LeadsyncCore", "LeadsyncStore", "CCurl",
+                                                             .product(name: "Crypto", package: "swift-crypto")]),
         // Report rendering: Markdown, JSON, CSV and a self-contained HTML page with inline SVG charts.
         .target(name: "LeadsyncReports", dependencies: ["LeadsyncCore"]),
         // Configuration loading and one-shot runs.
-        .target(name: "LeadsyncEngine", dependencies: ["LeadsyncCore", "LeadsyncConnectors", "LeadsyncStore", "Yams"]),
+        .target(name: "LeadsyncEngine", dependencies: ["LeadsyncCore", "LeadsyncConnectors", "LeadsyncStore", "LeadsyncDestinations", "Yams"]),
         // `leadsync run`: the long-running service (watchers, feed schedulers, executor, systemd, metrics endpoint).
         .target(name: "LeadsyncDaemon", dependencies: [
             "LeadsyncEngine", "LeadsyncStore", "LeadsyncConnectors", "LeadsyncCore",
@@ -76,7 +81,7 @@ let package = Package(
         .testTarget(name: "LeadsyncConnectorsTests", dependencies: ["LeadsyncConnectors", "LeadsyncCore", "LeadsyncTesting", "LeadsyncFuzz"]),
         .testTarget(name: "LeadsyncDaemonTests", dependencies: ["LeadsyncDaemon", "LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "LeadsyncEngineTests", dependencies: ["LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting", "LeadsyncReports",
+        .testTarget(name: "LeadsyncEngineTests", dependencies: ["LeadsyncEngine", "LeadsyncStore", "LeadsyncTesting", "LeadsyncReports", "LeadsyncDestinations",
                                                                 .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     cxxLanguageStandard: .cxx17

@@ -25,6 +25,8 @@ struct Forget: ParsableCommand {
         the person, from any source, are logged `suppressed`. Deleted rows are \
         overwritten on disk and the WAL is checkpointed.
 
+        Deliveries about the person still pending are cancelled. Destinations that         already received something are listed, with the keys they received (GDPR         article 19: tell each recipient); webhook destinations taking the `erased`         event are sent one, carrying the lead id and those keys, no personal data         (by `leadsync deliver` or the service).
+
         Files already archived in a connector's done/ folder still hold the person: \
         delete or purge them too.
 
@@ -46,13 +48,22 @@ struct Forget: ParsableCommand {
             do {
                 let body: (StoreTransaction) throws -> (Int, ErasureSummary) = { tx in
                     let ids = try tx.leads(of: target)
-                    return (ids.count, try tx.forget(leadIDs: ids, now: now))
+                    return (ids.count, try tx.forget(leadIDs: ids, now: now, deliveries: configuration.deliveryRouting))
                 }
                 let (found, summary) = dryRun ? try store.dryRun(body) : try store.batch(body)
                 if !dryRun { try store.checkpoint() }
                 guard found > 0 else { throw Failure.notFound("no lead holds this \(target); nothing was erased") }
                 print("\(dryRun ? "would erase" : "erased"): \(summary.leads) lead(s), \(summary.sourceRecords) source record(s); "
                       + "\(summary.logEntriesScrubbed) log entries scrubbed; \(summary.suppressionHashes) address(es)/number(s) suppressed by hash")
+                if summary.deliveriesCancelled > 0 || !summary.receivedBy.isEmpty {
+                    print("\(dryRun ? "would cancel" : "cancelled") \(summary.deliveriesCancelled) pending deliver\(summary.deliveriesCancelled == 1 ? "y" : "ies")")
+                }
+                for (destination, keys) in summary.receivedBy.sorted(by: { $0.key < $1.key }) {
+                    print("already received by \(destination): \(keys.joined(separator: ", ")) (tell this recipient: GDPR article 19)")
+                }
+                if summary.erasureEventsQueued > 0 {
+                    print("\(summary.erasureEventsQueued) erasure event(s) \(dryRun ? "would be" : "") queued for destinations taking `erased`")
+                }
             } catch let error as StoreError {
                 throw Failure.store(error.message)
             }

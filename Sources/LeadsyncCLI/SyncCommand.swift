@@ -25,6 +25,10 @@ struct Sync: ParsableCommand {
     var dryRun = false
     @Option(name: .long, help: "Summary format: text or json.")
     var format: OutputFormat = .text
+    @Option(name: .long, help: ArgumentHelp("After the run, keep delivering to destinations while a retry falls due within this many seconds.", valueName: "SECONDS"))
+    var deliveryWait: Double = 60
+    @Flag(name: .long, help: "Do not deliver after the run: the handoffs wait in the outbox for `leadsync deliver` or the service.")
+    var noDeliver = false
 
     func run() throws {
         try reporting {
@@ -45,7 +49,15 @@ struct Sync: ParsableCommand {
             } catch let error as ConfigError {
                 throw Failure.config(error.description)
             }
-            print(format == .json ? report.json() : report.text())
+            var printed = report
+            if !dryRun, !noDeliver, !configuration.destinations.isEmpty {
+                do {
+                    printed.delivery = try Deliverer(store: store, configuration: configuration).drain(wait: deliveryWait)
+                } catch let error as StoreError {
+                    throw Failure.store(error.message)
+                }
+            }
+            print(format == .json ? printed.json() : printed.text())
             if !report.sourceFailures.isEmpty { throw ExitCode(4) }
         }
     }

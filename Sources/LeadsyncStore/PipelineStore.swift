@@ -7,6 +7,10 @@ public protocol PipelineStore: AnyObject, Sendable {
     var transactionObserver: (@Sendable (Duration) -> Void)? { get set }
     /// Runs one batch in one transaction: everything it writes commits together or not at all.
     func batch<T>(_ body: (StoreTransaction) throws -> T) throws -> T
+    /// Runs a short outbox transaction (claiming or settling deliveries). On PostgreSQL it does not take the
+    /// batch writer's lock: delivery never waits for a sync's batch, and instances share the outbox through
+    /// row locks (`SKIP LOCKED`). On SQLite it is one more write transaction, between batches.
+    func outbox<T>(_ body: (StoreTransaction) throws -> T) throws -> T
     /// Runs `body` in one transaction that is rolled back: `--dry-run` computes everything and writes nothing.
     func dryRun<T>(_ body: (StoreTransaction) throws -> T) throws -> T
     /// Runs `body` on a consistent snapshot.

@@ -8,7 +8,7 @@ import LeadsyncCore
 /// Versioning: `leadsync_schema` holds the version. A new version of the schema adds a step to both
 /// `Schema.migrator` and `PostgresSchema.migrate` (`create` is version 3; later versions are steps).
 enum PostgresSchema {
-    static let version = 7
+    static let version = 8
 
     static var create: String {
         let fieldColumns = Schema.leadFieldColumns.map { "\($0) TEXT" }.joined(separator: ",\n    ")
@@ -191,11 +191,11 @@ enum PostgresSchema {
     static let tables = ["runs", "accounts", "leads", "lead_provenance", "reconciliation", "files", "synced_contents",
                          "feed_state", "handoffs", "suppressions", "routing_cursors", "match_blocks", "match_blocks_full",
                          "merges", "review_queue", "match_decisions", "sales_stages", "lead_redirects", "erased_leads",
-                         "store_secrets", "sales_edits", "file_leases", "feed_polls"]
+                         "store_secrets", "sales_edits", "file_leases", "feed_polls", "deliveries"]
 
     /// Tables whose id is an identity column: after rows are copied in with their ids, the sequence must
     /// move past them.
-    static let identityTables = ["lead_provenance", "reconciliation", "merges", "review_queue", "sales_stages"]
+    static let identityTables = ["lead_provenance", "reconciliation", "merges", "review_queue", "sales_stages", "deliveries"]
 
     /// Creates the schema in an empty database, under an advisory lock so that instances starting together
     /// create it once.
@@ -217,6 +217,7 @@ enum PostgresSchema {
         if current < 5 { try Schema.v5(db) }
         if current < 6 { try Schema.v6(db) }
         if current < 7 { try Schema.v7(db) }
+        if current < 8 { try Schema.v8(db) }
         try db.execute(sql: "INSERT INTO leadsync_schema (version) VALUES (?)", arguments: [version])
     }
 }

@@ -149,16 +149,19 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
 
     public func dryRun<T>(_ body: (StoreTransaction) throws -> T) throws -> T { try transaction(commit: false, body) }
 
-    private func transaction<T>(commit: Bool, _ body: (StoreTransaction) throws -> T) throws -> T {
+    /// Without the writer lock (see `PipelineStore.outbox`).
+    public func outbox<T>(_ body: (StoreTransaction) throws -> T) throws -> T { try transaction(commit: true, writerLock: false, body) }
+
+    private func transaction<T>(commit: Bool, writerLock: Bool = true, _ body: (StoreTransaction) throws -> T) throws -> T {
         let started = ContinuousClock.now
         defer { transactionObserver?(ContinuousClock.now - started) }
         return try withConnection { connection in
             try connection.execute(sql: "BEGIN")
             do {
-                try connection.execute(sql: "SELECT pg_advisory_xact_lock(\(Self.writerLock))")
+                if writerLock { try connection.execute(sql: "SELECT pg_advisory_xact_lock(\(Self.writerLock))") }
                 let result = try body(StoreTransaction(db: connection))
                 try connection.execute(sql: commit ? "COMMIT" : "ROLLBACK")
-                if commit { refreshPlannerStatistics(connection) }
+                if commit && writerLock { refreshPlannerStatistics(connection) }
                 return result
             } catch let error as StoreError {
                 _ = try? connection.execute(sql: "ROLLBACK")

@@ -77,6 +77,11 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
         try transaction(ending: .commit, body)
     }
 
+    /// One more write transaction: SQLite has one writer at a time anyway.
+    public func outbox<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        try transaction(ending: .commit, body)
+    }
+
     /// Runs `body` in one transaction that is rolled back: `--dry-run` computes everything and writes nothing.
     public func dryRun<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try transaction(ending: .rollback, body)

@@ -183,7 +183,9 @@ public struct StoreTransaction: PipelineView {
 
     /// Persists one batch: leads, accounts, provenance, reconciliation entries, handoffs, suppressions,
     /// routing positions. Call inside `SQLiteStore.batch`, together with `saveCheckpoint`.
-    public func write(_ outcome: BatchOutcome, runID: String, now: String, fileChecksum: String? = nil) throws {
+    /// - Parameter deliveries: the destinations taking each event: the batch's outbox rows go in with it.
+    public func write(_ outcome: BatchOutcome, runID: String, now: String, fileChecksum: String? = nil,
+                      deliveries: DeliveryRouting = .none) throws {
         // Each kind of row goes in many rows per statement: on PostgreSQL every statement is a round trip,
         // and a batch of 5,000 leads written row by row spent most of its time waiting on them.
         var accountRows: [SQLValue] = []
@@ -254,6 +256,7 @@ public struct StoreTransaction: PipelineView {
         try insertRows(handoffRows, columns: 5) { rows in
             "INSERT INTO handoffs (lead_id, owner, team, handed_off_at, run_id) VALUES \(rows) ON CONFLICT(lead_id) DO NOTHING"
         }
+        try enqueueDeliveries(outcome, routing: deliveries, runID: runID, now: now)
         var suppressionRows: [SQLValue] = []
         for suppression in outcome.suppressions {
             suppressionRows += [.text(suppression.key), .text(suppression.reason), .text(suppression.ref), .text(now)]
@@ -608,6 +611,8 @@ extension StoreTransaction {
         try db.execute(sql: "UPDATE review_queue SET record_lead_id = ? WHERE record_lead_id = ? AND status = 'pending'", arguments: [into, from])
         try db.execute(sql: "UPDATE review_queue SET candidate_lead_id = ? WHERE candidate_lead_id = ? AND status = 'pending'", arguments: [into, from])
         try db.execute(sql: "UPDATE merges SET lead_id = ? WHERE lead_id = ?", arguments: [into, from])
+        // What was delivered about the other lead is now about this one (an erasure must find it).
+        try db.execute(sql: "UPDATE deliveries SET lead_id = ? WHERE lead_id = ?", arguments: [into, from])
         try db.execute(sql: "DELETE FROM leads WHERE id = ?", arguments: [from])
         // The log keeps naming the deleted lead (it is history); the redirect says where it went, so reports
         // do not count it as lost.

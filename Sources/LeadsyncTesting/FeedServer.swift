@@ -56,6 +56,20 @@ public final class FeedServer: @unchecked Sendable {
         return (try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [[String: Any]]) ?? []
     }
 
+    /// What the webhook receivers (POST /hook…) were sent, in order: path, the path's call number,
+    /// idempotency key, event header, whether the signature checked out with the shared test secret
+    /// (`webhookSecret`), and the body.
+    public func posts() throws -> [[String: Any]] {
+        let file = directory.path("posts.json")
+        var settings = HTTPSettings()
+        settings.caFile = caFile?.path
+        _ = try HTTPFetcher(settings: settings).get("\(baseURL)/posts", displayURL: "posts", headers: [:], to: file)
+        return (try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [[String: Any]]) ?? []
+    }
+
+    /// The secret the fixture's webhook receivers check signatures with.
+    public static let webhookSecret = "whsec-test-shared-secret"
+
     /// The real interpreter, not a version-manager shim that would keep it as a child we could not stop.
     private static func python() throws -> String {
         let probe = Process()

@@ -2,9 +2,20 @@
 """A scripted HTTP(S) server on 127.0.0.1 for leadsync's feed tests. Prints its port, then serves until killed.
 
 usage: feed_server.py [--tls CERT KEY]
-Each path is one behaviour (see `routes`); GET /requests lists what was asked, POST-free, loopback only.
+Each path is one behaviour (see `routes`); GET /requests lists what was asked, loopback only.
+POST /hook* are webhook receivers (see do_POST): they check the Leadsync-Signature with the shared test
+secret, keep every body, and GET /posts lists what was posted.
 """
-import gzip, http.server, json, socketserver, ssl, sys, threading, time, urllib.parse
+import gzip, hashlib, hmac, http.server, json, socketserver, ssl, sys, threading, time, urllib.parse
+
+WEBHOOK_SECRET = b"whsec-test-shared-secret"
+posts = []
+
+def signature_ok(header, body):
+    parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
+    if "t" not in parts or "v1" not in parts: return False
+    expected = hmac.new(WEBHOOK_SECRET, parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])
 
 counters = {}
 log = []
@@ -42,6 +53,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         p = url.path
         if p == "/requests":
             return self.send(200, json.dumps(log).encode(), {"Content-Type": "application/json"})
+        if p == "/posts":
+            with lock: body = json.dumps(posts).encode()
+            return self.send(200, body, {"Content-Type": "application/json"})
         if p == "/pardot":  # page/offset pagination: ?offset=N&limit=M, empty page at the end
             total = int(q.get("total", "5")); offset = int(q.get("offset", "0")); limit = int(q.get("limit", "2"))
             return self.send(200, pardot_page(offset, limit, total).encode(), xml)
@@ -107,6 +121,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if p == "/fail":
             return self.send(200, b'<rsp stat="fail" version="1.0"><err code="15">Login failed</err></rsp>', xml)
         return self.send(404, b"no such fixture")
+
+    def do_POST(self):
+        url = urllib.parse.urlparse(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        p = url.path
+        with lock:
+            counters[p] = counters.get(p, 0) + 1
+            n = counters[p]
+            posts.append({"path": p, "n": n, "idempotency_key": self.headers.get("Idempotency-Key"),
+                          "event": self.headers.get("Leadsync-Event"),
+                          "signature_ok": signature_ok(self.headers.get("Leadsync-Signature"), body),
+                          "body": body.decode("utf-8", "replace")})
+        ok = b'{"received":true}'
+        if p == "/hook": return self.send(200, ok)
+        if p == "/hook500x3":  # fails three times, then accepts
+            if n <= 3: return self.send(500, b"internal error, try later")
+            return self.send(200, ok)
+        if p == "/hook429":
+            if n == 1: return self.send(429, b"slow down", {"Retry-After": "1"})
+            return self.send(200, ok)
+        if p == "/hook400": return self.send(400, b'{"error":"lead rejected: no owner"}' + b"x" * 2000)
+        if p == "/hookslow":
+            time.sleep(5)
+            return self.send(200, ok)
+        if p == "/hookredirect": return self.send(307, b"", {"Location": "/hook"})
+        return self.send(404, b"no such receiver")
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True

@@ -6,6 +6,8 @@ import LeadsyncCore
 public struct Configuration: Sendable {
     public var main: MainConfig
     public var connectors: [ConnectorConfig]
+    /// Where handoffs are delivered (`destinations/*.yaml`); none by default.
+    public var destinations: [DestinationConfig] = []
     public var mappings: [String: Mapping]
     public var rules: RuleSet
 
@@ -39,7 +41,22 @@ public struct Configuration: Sendable {
             throw ConfigError(file: file, key: "rules", "rules file \(main.rulesFile.path) does not exist")
         }
         let rules = try RulesLoader.load(file: main.rulesFile.path)
-        return Configuration(main: main, connectors: connectors, mappings: mappings, rules: rules)
+        var destinations: [DestinationConfig] = []
+        let destinationsPresent = FileManager.default.fileExists(atPath: main.destinationsDirectory.path)
+        if main.destinationsDirectoryGiven || destinationsPresent {
+            for path in try yamlFiles(in: main.destinationsDirectory, configFile: file, key: "destinations_dir") {
+                let destination = try DestinationConfig.load(file: path, base: base)
+                if let other = destinations.first(where: { $0.name == destination.name }) {
+                    throw ConfigError(file: path, key: "name", "destination name '\(destination.name)' is already used by \(other.file)")
+                }
+                if case .crmFile(let crm) = destination.kind, mappings[crm.mapping] == nil {
+                    throw ConfigError(file: path, key: "mapping",
+                                      "no mapping named '\(crm.mapping)' in \(main.mappingsDirectory.path) to lay the import file out with; available: \(mappings.keys.sorted().joined(separator: ", "))")
+                }
+                destinations.append(destination)
+            }
+        }
+        return Configuration(main: main, connectors: connectors, destinations: destinations, mappings: mappings, rules: rules)
     }
 
     private static func yamlFiles(in directory: URL, configFile: String, key: String) throws -> [String] {
@@ -54,6 +71,19 @@ extension Configuration {
     /// Checks what only this machine can tell: every drop directory exists and every feed secret can be
     /// read (its value is never printed). `leadsync validate`, `leadsync run` and each reload call it.
     public func checkEnvironment(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        for destination in destinations {
+            switch destination.kind {
+            case .webhook(let webhook):
+                do { _ = try webhook.secret.resolve(environment: environment) } catch let error as SecretError {
+                    throw ConfigError(file: destination.file, key: "secret", "\(error)")
+                }
+            case .crmFile(let crm):
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: crm.directory.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                    throw ConfigError(file: destination.file, key: "directory", "outbox directory \(crm.directory.path) does not exist; create it or fix the path")
+                }
+            }
+        }
         for connector in connectors {
             if let feed = connector.feed {
                 do {

@@ -29,6 +29,18 @@ public enum SecretSource: Sendable, Equatable {
     }
 }
 
+extension SecretSource {
+    /// `KEY: { credential: NAME }`, `{ file: PATH }` or `{ env: VAR }` under `node`; required.
+    static func load(_ node: ConfigNode, key: String) throws -> SecretSource {
+        guard let s = node.child(key) else { throw node.error("missing '\(key)': { credential: NAME } or { file: PATH } or { env: VAR }", key: key) }
+        try s.onlyKeys(["credential", "file", "env"])
+        if let name = try s.string("credential") { return .credential(name) }
+        if let path = try s.string("file") { return .file(path) }
+        if let name = try s.string("env") { return .environment(name) }
+        throw s.error("give credential, file or env")
+    }
+}
+
 public struct SecretError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
@@ -101,14 +113,7 @@ public struct FeedSettings: Sendable {
         if let node = root.child("auth") {
             try node.onlyKeys(["type", "secret", "username", "name"])
             let type = try node.requiredString("type")
-            func secret() throws -> SecretSource {
-                guard let s = node.child("secret") else { throw node.error("missing 'secret': { credential: NAME } or { file: PATH } or { env: VAR }", key: "secret") }
-                try s.onlyKeys(["credential", "file", "env"])
-                if let name = try s.string("credential") { return .credential(name) }
-                if let path = try s.string("file") { return .file(path) }
-                if let name = try s.string("env") { return .environment(name) }
-                throw s.error("give credential, file or env")
-            }
+            func secret() throws -> SecretSource { try SecretSource.load(node, key: "secret") }
             switch type {
             case "bearer": feed.auth = .bearer(try secret())
             case "basic": feed.auth = .basic(username: try node.requiredString("username"), password: try secret())

@@ -79,6 +79,10 @@ public struct MainConfig: Sendable {
     public var file: String
     public var store: StoreLocation
     public var connectorsDirectory: URL
+    /// Where the destination files are (`destinations_dir`); nil: the default `destinations`, which may be absent.
+    public var destinationsDirectory: URL
+    /// Whether `destinations_dir` was given (then the directory must exist).
+    public var destinationsDirectoryGiven = false
     public var mappingsDirectory: URL
     public var rulesFile: URL
     public var normaliser: NormaliserSettings
@@ -91,7 +95,7 @@ public struct MainConfig: Sendable {
     public var retention = RetentionSettings()
     public var limits = InputLimits()
 
-    static let keys = ["store", "connectors_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship",
+    static let keys = ["store", "connectors_dir", "destinations_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship",
                        "reports", "retention", "limits"]
     static let defaultsKeys = ["phone_region", "timezone", "free_mail_domains"]
 
@@ -162,6 +166,8 @@ public struct MainConfig: Sendable {
         return MainConfig(
             file: file, store: store,
             connectorsDirectory: resolve(try root.string("connectors_dir") ?? "connectors"),
+            destinationsDirectory: resolve(try root.string("destinations_dir") ?? "destinations"),
+            destinationsDirectoryGiven: root.child("destinations_dir") != nil,
             mappingsDirectory: resolve(try root.string("mappings_dir") ?? "mappings"),
             rulesFile: resolve(try root.string("rules") ?? "rules/qualification.yaml"),
             normaliser: settings, batchSize: batchSize, settleSeconds: settle,

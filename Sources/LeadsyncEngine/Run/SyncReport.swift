@@ -24,6 +24,8 @@ public struct SyncReport: Sendable, Encodable {
     /// `limits.max_records_per_run` stopped the run: where (connector/file after record N). The rest resumes
     /// on the next run.
     public var recordLimitReached: String?
+    /// What `leadsync sync` delivered to the destinations after the run (nil: none configured, or a dry run).
+    public var delivery: DeliverySummary?
     /// Lead records committed so far in this run, counted against `limits.max_records_per_run`.
     var recordsTaken = 0
     public var balanced: Bool { connectors.values.allSatisfy(\.balanced) }
@@ -35,7 +37,7 @@ public struct SyncReport: Sendable, Encodable {
         public var movedTo: String?
     }
 
-    enum CodingKeys: String, CodingKey { case run_id, dry_run, interrupted, record_limit_reached, connectors, handed_off, balanced, failed_files, connector_errors, replayed_files, not_modified, polled_elsewhere, source_failures }
+    enum CodingKeys: String, CodingKey { case run_id, dry_run, interrupted, record_limit_reached, connectors, handed_off, balanced, failed_files, connector_errors, replayed_files, not_modified, polled_elsewhere, source_failures, delivery }
     enum SummaryKeys: String, CodingKey {
         case received, created, updated, unchanged, merged, rejected, suppressed, unmatched, qualified, disqualified, nurture, balanced
     }
@@ -65,6 +67,16 @@ public struct SyncReport: Sendable, Encodable {
         try container.encode(notModified, forKey: .not_modified)
         try container.encode(polledElsewhere, forKey: .polled_elsewhere)
         try container.encode(sourceFailures, forKey: .source_failures)
+        if let delivery {
+            var nested = container.nestedContainer(keyedBy: DynamicKey.self, forKey: .delivery)
+            for name in Set(delivery.delivered.keys).union(delivery.pending.keys).sorted() {
+                var d = nested.nestedContainer(keyedBy: DynamicKey.self, forKey: DynamicKey(name))
+                try d.encode(delivery.delivered[name] ?? 0, forKey: DynamicKey("delivered"))
+                try d.encode(delivery.failed[name] ?? 0, forKey: DynamicKey("failed"))
+                try d.encode(delivery.pending[name] ?? 0, forKey: DynamicKey("pending"))
+                try d.encodeIfPresent(delivery.lastErrors[name], forKey: DynamicKey("last_error"))
+            }
+        }
     }
 
     public func json() -> String {
@@ -116,6 +128,10 @@ public struct SyncReport: Sendable, Encodable {
         for (name, error) in connectorErrors.sorted(by: { $0.key < $1.key }) {
             lines.append("")
             lines.append("CONNECTOR \(name) DID NOT RUN: \(error)")
+        }
+        if let delivery {
+            lines.append("")
+            lines += delivery.text()
         }
         if connectors.isEmpty && connectorErrors.isEmpty && sourceFailures.isEmpty && notModified.isEmpty && polledElsewhere.isEmpty { lines.append("no connector had anything to do") }
         return lines.joined(separator: "\n")

@@ -314,6 +314,7 @@ public final class SyncRunner {
 
         let normaliser = Normaliser(settings: configuration.main.normaliser)
         let processor = configuration.batchProcessor(now: now)
+        let deliveryRouting = configuration.deliveryRouting
         let shaper = RecordShaper(normaliser: normaliser, connector: connector.name, fileName: file.name,
                                   fileTime: ISO8601DateFormatter().string(from: file.modified),
                                   fileVersion: Recency.version(of: file.modified), itemRefs: file.itemRefs)
@@ -368,7 +369,7 @@ public final class SyncRunner {
                 try file.lease?.renew(tx)
                 if !records.isEmpty {
                     let outcome = try processor.process(records, view: try tx.prefetchedView(for: records, blocks: processor.matcher != nil))
-                    try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum)
+                    try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum, deliveries: deliveryRouting)
                     summary.add(outcome.summary)
                     report.recordsTaken += records.count
                     report.handedOff[connector.name, default: 0] += outcome.handoffs.count

@@ -31,6 +31,13 @@ public struct ErasureSummary: Sendable, Equatable {
     public var sourceRecords = 0
     public var logEntriesScrubbed = 0
     public var suppressionHashes = 0
+    /// Deliveries still pending about the person, cancelled.
+    public var deliveriesCancelled = 0
+    /// Destinations that already received something about the person, with the keys they received: GDPR
+    /// article 19 asks the controller to tell each of them.
+    public var receivedBy: [String: [String]] = [:]
+    /// Erasure events queued for the destinations among them that take `erased` (no personal data).
+    public var erasureEventsQueued = 0
 }
 
 /// GDPR erasure: the person leaves the leads, provenance, matching blocks, merge history, review queue,
@@ -100,13 +107,15 @@ extension StoreTransaction {
 
     /// Erases the person behind these leads (see the type's comment). Deleted rows are overwritten on disk
     /// (the store runs with `secure_delete`); the caller checkpoints the WAL afterwards so no copy stays there.
-    public func forget(leadIDs ids: [Int64], now: String) throws -> ErasureSummary {
-        try erase(leadIDs: ids, suppress: true, reason: "erased at the person's request", now: now)
+    /// - Parameter deliveries: the destinations taking each event: those taking `erased` that already
+    ///   received something about the person are sent an erasure event.
+    public func forget(leadIDs ids: [Int64], now: String, deliveries: DeliveryRouting = .none) throws -> ErasureSummary {
+        try erase(leadIDs: ids, suppress: true, reason: "erased at the person's request", now: now, deliveries: deliveries)
     }
 
     /// Deletes the leads and everything about them, scrubbing their log lines with `reason`; with `suppress`,
     /// leaves the salted hashes that keep the person out.
-    func erase(leadIDs ids: [Int64], suppress: Bool, reason: String, now: String) throws -> ErasureSummary {
+    func erase(leadIDs ids: [Int64], suppress: Bool, reason: String, now: String, deliveries: DeliveryRouting = .none) throws -> ErasureSummary {
         var summary = ErasureSummary()
         guard !ids.isEmpty else { return summary }
         let keys = suppress ? try suppressionKeys(ofLeads: ids) : []
@@ -143,6 +152,16 @@ extension StoreTransaction {
                        arguments: SQLArguments(all + all))
         try db.execute(sql: "DELETE FROM lead_redirects WHERE into_id IN (\(marks))", arguments: leadArgs)
         summary.leads = try db.execute(sql: "DELETE FROM leads WHERE id IN (\(marks))", arguments: leadArgs)
+        // Nothing more goes out about them; who already has something must be told.
+        let cancelled = try cancelDeliveries(leadIDs: all)
+        summary.deliveriesCancelled = cancelled.cancelled
+        summary.receivedBy = cancelled.received
+        let told = Set(cancelled.received.keys)
+        let erasureRouting = DeliveryRouting([.erased: (deliveries.destinations[.erased] ?? []).filter(told.contains)])
+        if !erasureRouting.isEmpty {
+            try enqueue(ids.map { (.erased, $0) }, routing: erasureRouting, runID: nil, now: now)
+            summary.erasureEventsQueued = ids.count * (erasureRouting.destinations[.erased]?.count ?? 0)
+        }
         for id in all {
             try db.execute(sql: "INSERT INTO erased_leads (lead_id, at) VALUES (?, ?) ON CONFLICT(lead_id) DO UPDATE SET at = excluded.at", arguments: [id, now])
         }

@@ -1,0 +1,278 @@
+import Foundation
+import LeadsyncCore
+import LeadsyncDestinations
+import LeadsyncEngine
+import LeadsyncStore
+import LeadsyncTesting
+import Synchronization
+import Testing
+
+/// Handoff delivery (issue 16): the outbox written with the batch, webhooks POSTed through libcurl to a real
+/// server on 127.0.0.1 (plain and TLS) that checks the signatures, CRM import files read back by the
+/// project's own import mapping, erasure; on both stores.
+@Suite(.serialized) struct DeliveryTests {
+    static let secretVariable = "LEADSYNC_TEST_WEBHOOK_SECRET"
+
+    /// A workspace with one CSV connector holding `count` generated leads, and the given destination files.
+    func workspace(_ store: StoreKind = .sqlite, leads count: Int = 60, destinations: [String: String]) throws -> Workspace {
+        setenv(Self.secretVariable, FeedServer.webhookSecret, 1)
+        let ws = try Workspace(connectors: ["gen": "generic"], store: store)
+        for (name, yaml) in destinations { try ws.directory.write("destinations/\(name).yaml", yaml) }
+        let csv = ws.directory.path("generated.csv")
+        try LeadGenerator(seed: 7, duplicateRate: 0.1).write(count: count, csv: csv)
+        try ws.drop("gen", "leads.csv", String(contentsOf: csv, encoding: .utf8))
+        return ws
+    }
+
+    func webhook(_ name: String, _ url: String, _ extra: String = "") -> String {
+        "name: \(name)\nkind: webhook\nurl: \(url)\nsecret: { env: \(Self.secretVariable) }\nretry: { base_delay: 0.2, max_delay: 1 }\n" + extra
+    }
+
+    func deliverer(_ ws: Workspace) throws -> Deliverer { Deliverer(store: try ws.store(), configuration: try ws.configuration()) }
+
+    func rows(_ ws: Workspace, status: String? = nil) throws -> [DeliveryRow] {
+        try ws.store().read { try $0.deliveries(status: status, destination: nil, limit: 100_000) }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func everyHandoffIsPostedOnceSignedWithItsKey(store: StoreKind) throws {
+        let server = try FeedServer()
+        let ws = try workspace(store, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook")])
+        let report = try ws.sync()
+        let handoffs = try ws.count("SELECT count(*) FROM handoffs")
+        #expect(handoffs > 10 && report.handedOff["gen"] == handoffs, "\(report.text())")
+        // The outbox rows were written with the handoffs, one each, before anything was sent.
+        #expect(try ws.count("SELECT count(*) FROM deliveries WHERE status = 'pending' AND event = 'handoff'") == handoffs)
+        #expect(try ws.count("SELECT count(*) FROM deliveries d JOIN handoffs h ON h.lead_id = d.lead_id") == handoffs)
+
+        let summary = try deliverer(ws).drain(wait: 5)
+        #expect(summary.delivered["crm"] == handoffs && summary.pending["crm"] == 0, "\(summary)")
+        let posts = try server.posts()
+        #expect(posts.count == handoffs)
+        #expect(posts.allSatisfy { $0["signature_ok"] as? Bool == true }, "every body verifies with the shared secret")
+        let delivered = try rows(ws, status: "delivered")
+        #expect(Set(posts.compactMap { $0["idempotency_key"] as? String }) == Set(delivered.map { DeliveryKey.item($0.id) }))
+        #expect(delivered.allSatisfy { $0.receipt == "HTTP 200" && $0.attempts == 1 })
+
+        let body = try #require(posts.first?["body"] as? String)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let lead = try #require(document["lead"] as? [String: Any])
+        let id = try #require(lead["id"] as? Int)
+        let stored = try #require(try ws.store().read { try $0.lead(id: Int64(id)) })
+        #expect(document["event"] as? String == "handoff" && document["handoff_id"] as? String == posts.first?["idempotency_key"] as? String)
+        #expect((lead["fields"] as? [String: String])?["email"] == stored.fields[.email])
+        #expect(lead["score"] as? Int == stored.score && lead["status"] as? String == "qualified" && lead["owner"] as? String == stored.owner)
+        #expect((lead["score_lines"] as? [[String: Any]])?.count == stored.scoreLines.count)
+        let firstRef = (document["record_refs"] as? [String])?.first ?? ""
+        #expect(firstRef.hasPrefix("leads.csv#"), "\(firstRef)")
+
+        // A second drain has nothing to send: each handoff went once.
+        #expect(try deliverer(ws).drain(wait: 0).delivered["crm"] == 0)
+        #expect(try server.posts().count == handoffs)
+    }
+
+    @Test func aRolledBackBatchLeavesNoDelivery() throws {
+        let server = try FeedServer()
+        let ws = try workspace(destinations: ["crm": webhook("crm", "\(server.baseURL)/hook")])
+        let dry = try ws.sync(dryRun: true)
+        #expect(dry.handedOff["gen", default: 0] > 0)
+        #expect(try ws.count("SELECT count(*) FROM deliveries") == 0, "a dry run's transaction is rolled back, outbox rows with it")
+        struct Abort: Error {}
+        let store = try ws.store()
+        #expect(throws: Abort.self) {
+            try store.batch { tx in
+                try tx.enqueue([(.handoff, 1)], routing: DeliveryRouting([.handoff: ["crm"]]), runID: "r", now: "2026-12-06T00:00:00Z")
+                throw Abort()
+            }
+        }
+        #expect(try ws.count("SELECT count(*) FROM deliveries") == 0)
+    }
+
+    @Test func fiveHundredsAreRetriedWithTheSameKeyThenDelivered() throws {
+        let server = try FeedServer()
+        let ws = try workspace(leads: 8, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook500x3", "batch_size: 100\n")])
+        _ = try ws.sync()
+        let handoffs = try ws.count("SELECT count(*) FROM handoffs")
+        let summary = try deliverer(ws).drain(wait: 20)
+        #expect(summary.delivered["crm"] == handoffs, "\(summary)")
+        let posts = try server.posts()
+        #expect(posts.count == 4, "three 500s, then the 200")
+        #expect(Set(posts.compactMap { $0["idempotency_key"] as? String }).count == 1, "a retry carries the same key")
+        let key = try #require(posts.first?["idempotency_key"] as? String)
+        #expect(key.split(separator: ",").count == handoffs, "a batch's key lists the items inside it")
+        let body = try #require(posts.last?["body"] as? String)
+        #expect(((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["items"] as? [Any])?.count == handoffs)
+        #expect(try rows(ws).allSatisfy { $0.status == "delivered" && $0.attempts == 4 })
+    }
+
+    @Test func a429IsRetriedAfterItsRetryAfter() throws {
+        let server = try FeedServer()
+        let ws = try workspace(leads: 3, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook429", "batch_size: 50\n")])
+        _ = try ws.sync()
+        let started = Date()
+        let summary = try deliverer(ws).drain(wait: 10)
+        #expect(summary.failed["crm"] == 0 && summary.pending["crm"] == 0, "\(summary)")
+        #expect(Date().timeIntervalSince(started) >= 0.9, "Retry-After: 1 is honoured")
+        #expect(try server.posts().count == 2)
+    }
+
+    @Test func a400IsAPermanentFailureKeptWithTheResponseAndCanBeRetried() throws {
+        let server = try FeedServer()
+        let ws = try workspace(leads: 20, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook400")])
+        _ = try ws.sync()
+        let handoffs = try ws.count("SELECT count(*) FROM handoffs")
+        let summary = try deliverer(ws).drain(wait: 5)
+        #expect(summary.failed["crm"] == handoffs && summary.delivered["crm"] == 0)
+        let failed = try rows(ws, status: "failed")
+        #expect(failed.count == handoffs)
+        let error = try #require(failed.first?.lastError)
+        #expect(error.hasPrefix("HTTP 400: {\"error\":\"lead rejected: no owner\"}"))
+        #expect(error.utf8.count <= 1024 + 20, "the first 1 KB of the response is kept, not all of it")
+        #expect(try server.posts().count == handoffs, "a permanent failure is not retried")
+        let queued = try ws.store().outbox { try $0.retryDeliveries(ids: nil, destination: "crm", now: "2026-01-01T00:00:00Z") }
+        let pending = try rows(ws, status: "pending").count
+        #expect(queued == handoffs && pending == handoffs)
+    }
+
+    @Test func aSlowReceiverTimesOutAndStaysPending() throws {
+        let server = try FeedServer()
+        let ws = try workspace(leads: 3, destinations: ["crm": webhook("crm", "\(server.baseURL)/hookslow", "batch_size: 10\ntimeout: 1s\n")])
+        _ = try ws.sync()
+        let summary = try deliverer(ws).drain(wait: 0)
+        #expect(summary.pending["crm", default: 0] > 0 && summary.delivered["crm"] == 0, "\(summary)")
+        let row = try #require(try rows(ws, status: "pending").first)
+        #expect(row.attempts == 1 && (row.lastError ?? "").contains("timed out"), "\(row)")
+    }
+
+    @Test func tlsIsVerifiedAgainstTheTestCAAndARedirectIsRefused() throws {
+        let server = try FeedServer(tls: true)
+        let ca = try #require(server.caFile?.path)
+        let ws = try workspace(leads: 5, destinations: [
+            "crm": webhook("crm", "\(server.baseURL)/hook", "tls: { ca_file: \(ca) }\n"),
+            "moved": webhook("moved", "\(server.baseURL)/hookredirect", "tls: { ca_file: \(ca) }\n"),
+            "untrusted": webhook("untrusted", "\(server.baseURL)/hook"),
+        ])
+        _ = try ws.sync()
+        let handoffs = try ws.count("SELECT count(*) FROM handoffs")
+        let summary = try deliverer(ws).drain(wait: 0)
+        #expect(summary.delivered["crm"] == handoffs, "\(summary)")
+        #expect(summary.failed["moved"] == handoffs && (summary.lastErrors["moved"] ?? "").contains("redirects are not followed"))
+        #expect(summary.delivered["untrusted"] == 0 && summary.pending["untrusted"] == handoffs, "an unverified certificate is never trusted")
+        #expect((summary.lastErrors["untrusted"] ?? "").contains("TLS verification failed"))
+        let posts = try server.posts()
+        #expect(posts.filter { $0["path"] as? String == "/hook" }.count == handoffs, "the redirect was not followed")
+    }
+
+    /// A crm-file destination writes HubSpot's import layout; the project's own `hubspot-contacts` import
+    /// mapping reads it back into the same leads.
+    @Test(arguments: StoreKind.allCases)
+    func aCRMImportFileReadsBackIntoTheSameLeads(store: StoreKind) throws {
+        let ws = try workspace(store, leads: 80, destinations: ["hubspot": """
+            name: hubspot
+            kind: crm-file
+            directory: outbox
+            mapping: hubspot-contacts
+            leads_per_file: 25
+            columns: { Contact owner: owner, leadsync Handoff ID: handoff_id }
+            """])
+        try FileManager.default.createDirectory(at: ws.directory.path("outbox"), withIntermediateDirectories: true)
+        _ = try ws.sync()
+        let handoffs = try ws.count("SELECT count(*) FROM handoffs")
+        let summary = try deliverer(ws).drain(wait: 5)
+        #expect(summary.delivered["hubspot"] == handoffs, "\(summary)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: ws.directory.path("outbox").path).sorted()
+        #expect(files.count == (handoffs + 24) / 25 && files.allSatisfy { $0.hasPrefix("leadsync-hubspot-") && $0.hasSuffix(".csv") }, "\(files)")
+        #expect(try rows(ws).allSatisfy { $0.status == "delivered" && files.contains($0.receipt ?? "") })
+
+        let original = try ws.store().read { reader in try reader.deliveries(status: "delivered", destination: "hubspot", limit: 10_000) }
+            .compactMap { row in try ws.store().read { try $0.lead(id: row.leadID) } }
+        let back = try Workspace(connectors: ["hub": "hubspot-contacts"])
+        for file in files {
+            try back.drop("hub", file, String(contentsOf: ws.directory.path("outbox/\(file)"), encoding: .utf8))
+        }
+        let reread = try back.sync()
+        #expect(reread.connectors["hub"]?.received == handoffs && reread.connectors["hub"]?.rejected == 0, "\(reread.text())")
+        let readBack = Dictionary(try back.leads().map { ($0.fields[.email] ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(readBack.count == original.count)
+        let mapped: [CanonicalField] = [.email, .first_name, .last_name, .company, .job_title, .phone, .website, .city, .postal_code, .country]
+        for lead in original {
+            let again = try #require(readBack[lead.fields[.email] ?? ""], "\(lead.fields[.email] ?? "")")
+            for field in mapped { #expect(again.fields[field] == lead.fields[field], "\(field): \(String(describing: lead.fields[field]))") }
+            #expect(again.extra["Contact owner"] == lead.owner)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func erasureCancelsWhatIsPendingAndTellsWhoReceivedIt(store: StoreKind) throws {
+        let server = try FeedServer()
+        let ws = try workspace(store, leads: 10, destinations: [
+            "crm": webhook("crm", "\(server.baseURL)/hook", "events: [handoff, erased]\n"),
+            "later": webhook("later", "\(server.baseURL)/hook"),
+        ])
+        _ = try ws.sync()
+        let configuration = try ws.configuration()
+        let crm = try #require(configuration.destinations.first { $0.name == "crm" })
+        let deliverer = try deliverer(ws)
+        while try deliverer.round(crm).settled > 0 {}
+        let lead = try #require(try rows(ws, status: "delivered").first)
+        let person = try #require(try ws.store().read { try $0.lead(id: lead.leadID) })
+        let summary = try ws.store().batch { tx in
+            try tx.forget(leadIDs: [lead.leadID], now: ISO8601DateFormatter().string(from: Date()), deliveries: configuration.deliveryRouting)
+        }
+        #expect(summary.deliveriesCancelled == 1, "the pending item of 'later' is cancelled")
+        #expect(summary.receivedBy == ["crm": [DeliveryKey.item(lead.id)]] && summary.erasureEventsQueued == 1)
+        #expect(try ws.count("SELECT count(*) FROM deliveries WHERE destination = 'later' AND status = 'cancelled'") == 1)
+        let before = try server.posts().count
+        while try deliverer.round(crm).settled > 0 {}
+        let erasure = try #require(try server.posts().dropFirst(before).first)
+        let body = try #require(erasure["body"] as? String)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect(document["event"] as? String == "erased" && document["lead_id"] as? Int == Int(lead.leadID))
+        #expect(document["keys"] as? [String] == [DeliveryKey.item(lead.id)])
+        #expect(erasure["signature_ok"] as? Bool == true)
+        #expect(!body.contains("@") && !body.contains(person.fields[.email] ?? "-") && !body.contains(person.fields[.phone] ?? "-"),
+                "no email or phone in an erasure event: \(body)")
+    }
+
+    /// Two senders sharing one PostgreSQL store, each with its own lease owner: every item goes out, once.
+    @Test func twoSendersOnPostgreSQLDeliverEachItemOnce() throws {
+        let server = try FeedServer()
+        let ws = try workspace(.postgres, leads: 400, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook", "batch_size: 5\n")])
+        _ = try ws.sync()
+        let handoffs = try ws.count("SELECT count(*) FROM handoffs")
+        let senders = try (0..<2).map { _ in try deliverer(ws) }
+        let results = Mutex<(delivered: Int, failures: [String])>((0, []))
+        DispatchQueue.concurrentPerform(iterations: senders.count) { index in
+            do {
+                let summary = try senders[index].drain(wait: 2)
+                results.withLock { $0.delivered += summary.delivered["crm"] ?? 0 }
+            } catch {
+                results.withLock { $0.failures.append("\(error)") }
+            }
+        }
+        let (delivered, failures) = results.withLock { $0 }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(delivered == handoffs)
+        let keys = try server.posts().compactMap { $0["idempotency_key"] as? String }.flatMap { $0.split(separator: ",").map(String.init) }
+        #expect(keys.count == handoffs && Set(keys).count == handoffs, "no item was sent twice without a crash")
+    }
+
+    @Test func destinationFilesAreCheckedBeforeAnythingRuns() throws {
+        let ws = try Workspace(connectors: ["gen": "generic"])
+        func refused(_ yaml: String) throws -> String {
+            try ws.directory.write("destinations/d.yaml", yaml)
+            do { _ = try ws.configuration() } catch let error as ConfigError { return error.description }
+            return "accepted"
+        }
+        #expect(try refused("name: d\nkind: webhook\nurl: http://crm.example.com/hook\nsecret: { env: X }\n").contains("plain http"))
+        #expect(try refused("name: d\nkind: webhook\nurl: https://crm.example.com/hook\n").contains("missing 'secret'"))
+        #expect(try refused("name: d\nkind: crm-file\ndirectory: out\nmapping: hubspot-contacts\nevents: [handoff, erased]\n").contains("cannot take 'erased'"))
+        #expect(try refused("name: d\nkind: crm-file\ndirectory: out\nmapping: nope\n").contains("no mapping named 'nope'"))
+        #expect(try refused("name: d\nkind: webhook\nurl: https://x.example/h\nsecret: { env: X }\nevents: [handoff, sold]\n").contains("unknown event 'sold'"))
+        #expect(try refused("name: d\nkind: webhook\nurl: https://x.example/h\nsecret: { env: X }\nbatchsize: 3\n").contains("did you mean 'batch_size'"))
+        let message = try refused("name: d\nkind: pigeon\n")
+        #expect(message.contains("d.yaml") && message.contains("unknown destination kind 'pigeon'"))
+        try ws.directory.write("destinations/d.yaml", "name: d\nkind: webhook\nurl: https://x.example/h\nsecret: { env: LEADSYNC_UNSET_SECRET }\n")
+        #expect(throws: ConfigError.self) { try ws.configuration().checkEnvironment(environment: [:]) }
+    }
+}
