@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// `leadsync run`: the long-running service. Loads and checks the configuration, opens and migrates the
 /// store, then runs one `ServiceGroup` whose services start in data-flow order (store, drop watchers,
-/// feed schedulers, sync executor, HTTP endpoint) and stop in the reverse order on SIGTERM or SIGINT.
+/// feed schedulers, sync executor, delivery, HTTP endpoint) and stop in the reverse order on SIGTERM or SIGINT.
 public enum Daemon {
     /// Exit codes of `leadsync run`, distinct so `Restart=on-failure` and humans can tell them apart.
     public enum ExitCode: Int32 {
@@ -58,11 +58,12 @@ public enum Daemon {
         let watcher = DropWatcher(state: state, executor: executor, metrics: metrics, readiness: readiness, logger: logger)
         let feeds = FeedScheduler(state: state, executor: executor, logger: logger)
 
-        var services: [any Service] = [storeService, watcher, feeds, executor, RetentionService(state: state, store: store, logger: logger)]
+        let delivery = DeliveryService(state: state, store: store, metrics: metrics, logger: logger)
+        var services: [any Service] = [storeService, watcher, feeds, executor, delivery, RetentionService(state: state, store: store, logger: logger)]
         if let host = daemon.listenHost {
             services.append(HTTPEndpoint.make(host: host, port: daemon.listenPort, metrics: metrics, logger: logger,
                                               listening: { readiness.done(.http) }, readiness: {
-                var problems = state.failedConnectors()
+                var problems = state.failedConnectors().merging(delivery.failingDestinations()) { a, _ in a }
                 if let problem = storeService.currentProblem { problems["store"] = problem }
                 return problems
             }))

@@ -78,6 +78,35 @@ public final class DaemonMetrics: Sendable {
                 [("connector", connector), ("code", String(status))]).increment()
     }
 
+    private static let deliveryBuckets: [Duration] = [.milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
+                                                      .seconds(30), .seconds(60), .seconds(300), .seconds(1800), .seconds(3600), .seconds(86_400)]
+
+    /// Makes a destination's families appear (at zero) as soon as it is configured.
+    public func declare(destination: String) {
+        for outcome in ["delivered", "retried", "failed"] {
+            _ = counter("deliveries", "Outbox items by destination and outcome (a retried item counts once per failed attempt).",
+                        [("destination", destination), ("outcome", outcome)])
+        }
+        _ = gauge("deliveries_pending", unit: "items", "Outbox items not yet delivered (due now or waiting for a retry).", [("destination", destination)])
+    }
+
+    public func delivery(destination: String, round: DeliveryRound) {
+        for (outcome, count) in [("delivered", round.delivered), ("retried", round.retrying), ("failed", round.failed)] where count > 0 {
+            counter("deliveries", "Outbox items by destination and outcome (a retried item counts once per failed attempt).",
+                    [("destination", destination), ("outcome", outcome)]).increment(by: Int64(count))
+        }
+        let histogram = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(namespace: "leadsync", metricName: "delivery_latency", unitName: "seconds",
+                                             helpText: "Time from a handoff's outbox item being written to the destination acknowledging it."),
+            labels: [("destination", destination)], buckets: Self.deliveryBuckets)
+        for latency in round.latencies { histogram.record(.milliseconds(Int64(latency * 1000))) }
+    }
+
+    public func deliveriesPending(destination: String, count: Int) {
+        gauge("deliveries_pending", unit: "items", "Outbox items not yet delivered (due now or waiting for a retry).", [("destination", destination)])
+            .set(Double(count))
+    }
+
     public func storeTransaction(_ duration: Duration) {
         registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(namespace: "leadsync", metricName: "store_transaction", unitName: "seconds",

@@ -11,6 +11,10 @@ public struct DeliveryRound: Sendable, Equatable {
     /// Items claimed and given back unsent (a crm-file waiting to fill its file).
     public var heldBack = 0
     public var lastError: String?
+    /// The wait before the next attempt of what is retrying (seconds), when something is.
+    public var retryDelay: Double?
+    /// Seconds from queued to acknowledged, for each item delivered.
+    public var latencies: [Double] = []
     public var settled: Int { delivered + retrying + failed }
 }
 
@@ -120,6 +124,9 @@ public final class Deliverer: @unchecked Sendable {
         case .delivered(let receipt):
             try store.outbox { tx in try tx.recordDelivered(ids, groupKey: key, receipt: receipt, now: Self.timestamp(settledAt)) }
             round.delivered = ids.count
+            round.latencies = group.map { item in
+                ISO8601DateFormatter().date(from: item.createdAt).map { max(0, settledAt.timeIntervalSince($0)) } ?? 0
+            }
         case .failed(let reason):
             try store.outbox { tx in try tx.recordFailed(ids, groupKey: key, error: reason) }
             round.failed = ids.count
@@ -139,6 +146,7 @@ public final class Deliverer: @unchecked Sendable {
                 }
                 round.retrying = ids.count
                 round.lastError = reason
+                round.retryDelay = delay
             }
         }
         return round

@@ -1,0 +1,47 @@
+import Foundation
+import LeadsyncTesting
+import Testing
+
+/// `leadsync run` delivers the outbox on its own, and shows it in /metrics.
+@Suite(.serialized) struct DaemonDeliveryTests {
+    @Test func theServiceDeliversEveryHandoffAndCountsItInMetrics() throws {
+        let server = try FeedServer()
+        let (ws, port) = try daemonWorkspace()
+        let secret = try ws.directory.write("webhook-secret", FeedServer.webhookSecret + "\n")
+        try ws.directory.write("destinations/crm.yaml", """
+            name: crm
+            kind: webhook
+            url: \(server.baseURL)/hook
+            batch_size: 10
+            secret: { file: \(secret.path) }
+            """)
+        let daemon = try DaemonProcess(workspace: ws, port: port)
+        #expect(daemon.notify.wait(for: "READY=1") != nil, "log:\n\(daemon.log)")
+        let csv = ws.directory.path("generated.csv")
+        try LeadGenerator(seed: 11, duplicateRate: 0.1).write(count: 120, csv: csv)
+        try dropAtomically(ws, "crm", "a.csv", String(contentsOf: csv, encoding: .utf8))
+        #expect(waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM reconciliation") == 120 } != nil, "log:\n\(daemon.log)")
+        let handoffs = count(ws, "SELECT count(*) FROM handoffs")
+        #expect(handoffs > 10)
+        #expect(waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM deliveries WHERE status = 'delivered'") == handoffs } != nil,
+                "log:\n\(daemon.log)")
+        let keys = try server.posts().compactMap { $0["idempotency_key"] as? String }.flatMap { $0.split(separator: ",") }
+        #expect(keys.count == handoffs && Set(keys).count == handoffs)
+        #expect(try server.posts().allSatisfy { $0["signature_ok"] as? Bool == true })
+
+        Thread.sleep(forTimeInterval: 6)  // the pending gauge is refreshed every 5 s
+        let (status, body) = try daemon.get("/metrics")
+        #expect(status == 200)
+        let exposition = ws.directory.path("metrics.txt")
+        try body.write(to: exposition, atomically: true, encoding: .utf8)
+        let promtool = try runTool("promtool", ["check", "metrics"], stdin: exposition)
+        #expect(promtool.status == 0, "promtool check metrics: \(promtool.output)")
+        let samples = parseExposition(body)
+        #expect(samples["leadsync_deliveries_total{destination=\"crm\",outcome=\"delivered\"}"] == Double(handoffs))
+        #expect(samples["leadsync_deliveries_pending_items{destination=\"crm\"}"] == 0)
+        #expect(samples["leadsync_delivery_latency_seconds_count{destination=\"crm\"}"] == Double(handoffs))
+        #expect(!daemon.log.contains(FeedServer.webhookSecret), "the signing secret is never logged")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(timeout: 15) == 0)
+    }
+}
