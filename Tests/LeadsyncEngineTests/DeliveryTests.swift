@@ -257,6 +257,39 @@ import Testing
         #expect(keys.count == handoffs && Set(keys).count == handoffs, "no item was sent twice without a crash")
     }
 
+    /// `leadsync deliver` killed with SIGKILL at 5 random moments while delivering 2,000+ handoffs, then run
+    /// to the end: every handoff's key reached the receiver; a copy sent again after a kill carries the same
+    /// key (counted, and at most one request's worth per kill).
+    @Test func killedSendersLoseNothingAndResendWithTheSameKey() throws {
+        let server = try FeedServer()
+        let ws = try workspace(leads: 3_200, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook", "batch_size: 10\ntimeout: 2s\n")])
+        _ = try ws.sync()
+        let handoffs = try ws.count("SELECT count(*) FROM handoffs")
+        #expect(handoffs >= 2_000)
+        let tool = try CommandLineTool.leadsync()
+        var environment = ProcessInfo.processInfo.environment
+        environment[Self.secretVariable] = FeedServer.webhookSecret
+        var kills = 0
+        for _ in 0..<5 {
+            let process = try tool.start(["deliver", "--config", ws.configPath, "--wait", "60"], environment: environment)
+            Thread.sleep(forTimeInterval: Double.random(in: 0.3...1.5))
+            guard process.isRunning else { break }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            kills += 1
+        }
+        let last = try tool.run(["deliver", "--config", ws.configPath, "--wait", "60"], environment: environment)
+        #expect(last.status == 0, "\(last.stderr)")
+        let sent = try server.posts().compactMap { $0["idempotency_key"] as? String }.flatMap { $0.split(separator: ",").map(String.init) }
+        let expected = Set(try rows(ws).map { DeliveryKey.item($0.id) })
+        #expect(expected.count == handoffs)
+        #expect(Set(sent) == expected, "every handoff reached the receiver")
+        #expect(try rows(ws).allSatisfy { $0.status == "delivered" })
+        let duplicates = sent.count - Set(sent).count
+        print("kill test: \(kills) kills, \(handoffs) handoffs, \(sent.count) items received, \(duplicates) duplicates")
+        #expect(duplicates <= kills * 10, "at most the request in flight is sent again after each kill")
+    }
+
     @Test func destinationFilesAreCheckedBeforeAnythingRuns() throws {
         let ws = try Workspace(connectors: ["gen": "generic"])
         func refused(_ yaml: String) throws -> String {

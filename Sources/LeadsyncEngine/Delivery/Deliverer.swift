@@ -90,7 +90,8 @@ public final class Deliverer: @unchecked Sendable {
         let started = now()
         let limit: Int, lease: Double
         switch destination.kind {
-        case .webhook(let webhook): limit = webhook.batchSize; lease = max(60, webhook.settings.timeout * 2 + 30)
+        // A lease outlasts the request (its timeout, twice over): a live sender never loses its items to another.
+        case .webhook(let webhook): limit = webhook.batchSize; lease = max(10, webhook.settings.timeout * 2 + 5)
         case .crmFile(let crm): limit = crm.leadsPerFile; lease = 300
         }
         let claimed = try store.outbox { tx in
