@@ -23,7 +23,7 @@ import LeadsyncTesting
         let configuration = try Configuration.load(file: Workspace.repositoryRoot.appendingPathComponent("leadsync.yaml").path)
         #expect(Set(configuration.connectors.map(\.name)) == ["hubspot", "mailchimp", "meta-lead-ads", "salesforce", "pardot", "crm-outcomes"])
         #expect(Set(configuration.mappings.keys) == ["hubspot-contacts", "mailchimp-audience", "meta-lead-ads", "salesforce-leads", "generic",
-                                                     "pardot-prospects", "adf", "xcard", "generic-xml"])
+                                                     "pardot-prospects", "adf", "xcard", "generic-xml", "salesforce-import-wizard"])
         #expect(configuration.rules.scoring.count >= 8)
     }
 
