@@ -66,6 +66,16 @@ import Testing
         let firstRef = (document["record_refs"] as? [String])?.first ?? ""
         #expect(firstRef.hasPrefix("leads.csv#"), "\(firstRef)")
 
+        // The handoff report's Delivery section says the same, with the latency from commit to acknowledgement.
+        let handoffReport = try ws.store().read {
+            try $0.handoffReport(scope: ReportScope(since: nil, until: nil, connector: nil, businessHours: BusinessHours(timeZone: .gmt)), generatedAt: "test")
+        }
+        let section = try #require(handoffReport.section("delivery"))
+        #expect(section.figure("delivered") == Report.Cell.count(handoffs) && section.figure("failed") == Report.Cell.count(0) && !section.critical)
+        let row = try #require(section.table("destinations")?.rows.first)
+        #expect(row[0] == Report.Cell.text("crm") && row[1] == Report.Cell.count(handoffs) && row[2] == Report.Cell.count(handoffs))
+        #expect((row[6].number ?? -1) >= 0 && (row[7].number ?? -1) >= (row[6].number ?? 0), "p50 and p95 latencies: \(row)")
+
         // A second drain has nothing to send: each handoff went once.
         #expect(try deliverer(ws).drain(wait: 0).delivered["crm"] == 0)
         #expect(try server.posts().count == handoffs)
@@ -129,6 +139,12 @@ import Testing
         #expect(error.hasPrefix("HTTP 400: {\"error\":\"lead rejected: no owner\"}"))
         #expect(error.utf8.count <= 1024 + 20, "the first 1 KB of the response is kept, not all of it")
         #expect(try server.posts().count == handoffs, "a permanent failure is not retried")
+        let report = try ws.store().read {
+            try $0.handoffReport(scope: ReportScope(since: nil, until: nil, connector: nil, businessHours: BusinessHours(timeZone: .gmt)), generatedAt: "test")
+        }
+        #expect(report.section("delivery")?.figure("failed") == Report.Cell.count(handoffs) && report.section("delivery")?.critical == true)
+        #expect(report.section("delivery")?.table("failed")?.rows.count == handoffs)
+        #expect(report.section("lost")?.figure("handed_off_not_delivered") == Report.Cell.count(handoffs), "a lead handed off but never delivered is lost")
         let queued = try ws.store().outbox { try $0.retryDeliveries(ids: nil, destination: "crm", now: "2026-01-01T00:00:00Z") }
         let pending = try rows(ws, status: "pending").count
         #expect(queued == handoffs && pending == handoffs)

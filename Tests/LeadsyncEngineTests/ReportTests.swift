@@ -115,7 +115,7 @@ import Testing
     func handoffReportSectionsMatchTheHandCheckedNumbers(store: StoreKind) throws {
         let ws = try Self.scenario(store)
         let report = try ws.store().read { try $0.handoffReport(scope: scope(), generatedAt: "test") }
-        #expect(report.sections.map(\.id) == ["balance", "rejected", "disagreements", "consent", "not_acted_on", "sales_rejected", "lost", "drift", "duplicates"])
+        #expect(report.sections.map(\.id) == ["balance", "rejected", "disagreements", "consent", "not_acted_on", "sales_rejected", "lost", "delivery", "drift", "duplicates"])
 
         let balance = try #require(report.section("balance"))
         #expect(!balance.critical)
@@ -220,7 +220,7 @@ import Testing
         let headings = md.stdout.split(separator: "\n").filter { $0.hasPrefix("## ") }.map(String.init)
         #expect(headings == ["## 1. Balance", "## 2. Rejected and suppressed records", "## 3. Qualification disagreements",
                              "## 4. Handed off without consent", "## 5. Handed off but not acted on", "## 6. Rejected by sales",
-                             "## 7. Lost in handoff", "## 8. Field drift", "## 9. Duplicates"])
+                             "## 7. Lost in handoff", "## 8. Delivery", "## 9. Field drift", "## 10. Duplicates"])
 
         let json = try cli.run(["report", "funnel", "--config", ws.configPath, "--format", "json", "--target", "4000"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
@@ -273,7 +273,7 @@ import Testing
         #expect(printed.status == 0 && pdfText.hasPrefix("%PDF"), "\(printed.output)")
         let dom = try runTool(chromium, common + ["--dump-dom", "file://\(out)"])
         for title in ["1. Balance", "2. Rejected and suppressed records", "3. Qualification disagreements", "4. Handed off without consent",
-                      "5. Handed off but not acted on", "6. Rejected by sales", "7. Lost in handoff", "8. Field drift", "9. Duplicates"] {
+                      "5. Handed off but not acted on", "6. Rejected by sales", "7. Lost in handoff", "8. Delivery", "9. Field drift", "10. Duplicates"] {
             #expect(dom.stdout.contains("<h2>\(title)"), "\(title)")
         }
         for output in [shot.output, printed.output, dom.output] {

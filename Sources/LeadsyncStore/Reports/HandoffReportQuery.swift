@@ -15,7 +15,7 @@ public struct HandoffReportQuery {
 
     public func build(generatedAt: String) throws -> Report {
         var report = Report(id: "handoff", title: "Marketing → sales handoff report", generatedAt: generatedAt, scope: scope.described)
-        let builders: [() throws -> Report.Section] = [balance, rejections, disagreements, withoutConsent, notActedOn, salesRejections, lostInHandoff, fieldDrift, duplicates]
+        let builders: [() throws -> Report.Section] = [balance, rejections, disagreements, withoutConsent, notActedOn, salesRejections, lostInHandoff, delivery, fieldDrift, duplicates]
         for build in builders {
             let start = Date()
             report.sections.append(try build())
@@ -275,9 +275,13 @@ public struct HandoffReportQuery {
               AND NOT EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = l.id)
             """
         let unmatched = "FROM reconciliation r \(runJoin) WHERE r.action = 'unmatched' AND \(runPeriod)"
+        // Handed off, but a destination gave up on it (the dead letter): sales never received it there.
+        let undelivered = """
+            FROM deliveries d WHERE d.event = 'handoff' AND d.status = 'failed'\(scope.period("d.created_at"))\(deliveryConnectorFilter)
+            """
         func count(_ from: String, _ what: String = "COUNT(*)") throws -> Int { try db.fetchOne(Int.self, sql: "SELECT \(what) \(from)", arguments: arguments) ?? 0 }
         let counts = (missing: try count(missing, "COUNT(DISTINCT r.lead_id)"), notHandedOff: try count(notHandedOff),
-                      orphans: try count(orphans), unmatched: try count(unmatched))
+                      orphans: try count(orphans), unmatched: try count(unmatched), undelivered: try count(undelivered, "COUNT(DISTINCT d.lead_id)"))
         var rows: [[Report.Cell]] = []
         // Examples only where there is something to show: in a healthy store the counts are zero.
         if counts.missing > 0 {
@@ -300,14 +304,83 @@ public struct HandoffReportQuery {
             rows.append([.text("sales holds a lead marketing never handed off"), .text((row["external_id"] as String?) ?? ""),
                          .text("\(row["connector"] as String) \(row["record_ref"] as String)")])
         }
-        let total = counts.missing + counts.notHandedOff + counts.orphans + counts.unmatched
-        return .init(id: "lost", title: "Lost in handoff", critical: counts.missing + counts.notHandedOff > 0,
+        if counts.undelivered > 0 {
+            for row in try db.fetchRows(sql: "SELECT d.lead_id, MIN(d.destination) AS destination \(undelivered) GROUP BY d.lead_id ORDER BY d.lead_id LIMIT \(limit)",
+                                        arguments: arguments) {
+                rows.append([.text("handed off, delivery failed"), .text(String(row["lead_id"] as Int64)), .text("destination \(row["destination"] as String)")])
+            }
+        }
+        let total = counts.missing + counts.notHandedOff + counts.orphans + counts.unmatched + counts.undelivered
+        return .init(id: "lost", title: "Lost in handoff", critical: counts.missing + counts.notHandedOff + counts.undelivered > 0,
                      notes: total == 0 ? ["Every lead the log qualified is in the pipeline, handed off, and every pipeline lead has its marketing record."]
                                        : ["Up to \(limit) examples of each kind are listed."],
                      figures: [.init(id: "missing_or_not_handed_off", label: "qualified in the log but not handed off", value: .count(counts.missing + counts.notHandedOff)),
                                .init(id: "without_provenance", label: "pipeline leads with no marketing record", value: .count(counts.orphans)),
-                               .init(id: "unmatched_sales_records", label: "sales records naming no known lead", value: .count(counts.unmatched))],
+                               .init(id: "unmatched_sales_records", label: "sales records naming no known lead", value: .count(counts.unmatched)),
+                               .init(id: "handed_off_not_delivered", label: "handed off, but a destination gave up delivering", value: .count(counts.undelivered))],
                      tables: [.init(id: "discrepancies", title: "Discrepancies", columns: ["problem", "lead", "record"], rows: rows)])
+    }
+
+    /// Deliveries of one connector's leads, when the report is for one connector.
+    private var deliveryConnectorFilter: String {
+        scope.connector == nil ? "" : " AND EXISTS (SELECT 1 FROM lead_provenance p WHERE p.lead_id = d.lead_id AND p.connector = ?3)"
+    }
+
+    /// What reached the destinations: per destination, handed off, delivered (acknowledged by a 2xx or by the
+    /// file's rename), pending and failed, delivery latency p50 and p95 (queued → acknowledged), and the
+    /// failed items with their reason. Items queued in the period.
+    private func delivery() throws -> Report.Section {
+        let period = scope.period("d.created_at") + deliveryConnectorFilter
+        let grouped = try db.fetchRows(sql: """
+            SELECT d.destination, d.status, SUM(CASE WHEN d.event = 'handoff' THEN 1 ELSE 0 END) AS handoffs, COUNT(*) AS n
+            FROM deliveries d WHERE TRUE\(period) GROUP BY d.destination, d.status ORDER BY d.destination
+            """, arguments: arguments)
+        var destinations: [String] = []
+        var counts: [String: [String: Int]] = [:], handoffs: [String: Int] = [:]
+        for row in grouped {
+            let name: String = row["destination"]
+            if !destinations.contains(name) { destinations.append(name) }
+            counts[name, default: [:]][row["status"]] = row["n"]
+            handoffs[name, default: 0] += row["handoffs"] as Int
+        }
+        // Latency p50 and p95 per destination: the rows at ranks ⌊n·0.5⌋+1 and ⌊n·0.95⌋+1 in latency order.
+        let latency = db.secondsBetween("d.created_at", "d.delivered_at")
+        var percentiles: [String: (p50: Double?, p95: Double?)] = [:]
+        for row in try db.fetchRows(sql: """
+            SELECT destination, rn, n, s FROM (
+                SELECT d.destination, \(latency) AS s, ROW_NUMBER() OVER (PARTITION BY d.destination ORDER BY \(latency)) AS rn,
+                       COUNT(*) OVER (PARTITION BY d.destination) AS n
+                FROM deliveries d WHERE d.status = 'delivered'\(period)) x
+            WHERE rn = n * 50 / 100 + 1 OR rn = n * 95 / 100 + 1
+            """, arguments: arguments) {
+            let name: String = row["destination"], rank: Int = row["rn"], n: Int = row["n"], seconds: Double? = row["s"]
+            var entry = percentiles[name] ?? (nil, nil)
+            if rank == n * 50 / 100 + 1 { entry.p50 = seconds }
+            if rank == n * 95 / 100 + 1 { entry.p95 = seconds }
+            percentiles[name] = entry
+        }
+        var rows: [[Report.Cell]] = []
+        for name in destinations {
+            rows.append([.text(name), .count(handoffs[name] ?? 0), .count(counts[name]?["delivered"] ?? 0), .count(counts[name]?["pending"] ?? 0),
+                         .count(counts[name]?["failed"] ?? 0), .count(counts[name]?["cancelled"] ?? 0),
+                         .amount(percentiles[name]?.p50), .amount(percentiles[name]?.p95)])
+        }
+        let failed = try db.fetchRows(sql: """
+            SELECT d.id, d.destination, d.event, d.lead_id, d.attempts, d.last_error FROM deliveries d
+            WHERE d.status = 'failed'\(period) ORDER BY d.id LIMIT \(scope.detailRows)
+            """, arguments: arguments)
+        let total = { (status: String) in counts.values.reduce(0) { $0 + ($1[status] ?? 0) } }
+        return .init(id: "delivery", title: "Delivery", critical: total("failed") > 0,
+                     notes: destinations.isEmpty ? ["Nothing was queued for a destination in this period (none configured, or no handoff)."]
+                                                 : ["Delivered means acknowledged: a 2xx from a webhook, or the rename of an import file. Latency runs from the handoff's commit to that acknowledgement."],
+                     figures: [.init(id: "delivered", label: "delivered", value: .count(total("delivered"))),
+                               .init(id: "pending", label: "pending", value: .count(total("pending"))),
+                               .init(id: "failed", label: "failed", value: .count(total("failed")))],
+                     tables: [.init(id: "destinations", title: "By destination",
+                                    columns: ["destination", "handed off", "delivered", "pending", "failed", "cancelled", "latency p50 (s)", "latency p95 (s)"], rows: rows),
+                              .init(id: "failed", title: "Failed deliveries", columns: ["delivery", "destination", "event", "lead", "attempts", "reason"],
+                                    rows: failed.map { [.text("ls-\($0["id"] as Int64)"), .text($0["destination"]), .text($0["event"]), .text(String($0["lead_id"] as Int64)),
+                                                        .count($0["attempts"]), .text(($0["last_error"] as String?) ?? "")] })])
     }
 
     private func fieldDrift() throws -> Report.Section {

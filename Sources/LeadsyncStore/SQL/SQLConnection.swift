@@ -80,6 +80,12 @@ extension SQLConnection {
         return "to_char(\(t), 'YYYY') || '-W' || lpad(floor((extract(doy from \(t)) + 7 - extract(isodow from \(t))) / 7)::int::text, 2, '0')"
     }
 
+    /// Seconds from one ISO 8601 UTC time (text) to another, as a real number.
+    func secondsBetween(_ from: String, _ to: String) -> String {
+        dialect == .sqlite ? "((julianday(\(to)) - julianday(\(from))) * 86400.0)"
+                           : "EXTRACT(EPOCH FROM ((\(to))::timestamptz - (\(from))::timestamptz))::double precision"
+    }
+
     /// `strpos` in PostgreSQL, `instr` in SQLite: the 1-based position of `needle` in `haystack`, 0 if absent.
     func position(of needle: String, in haystack: String) -> String {
         dialect == .sqlite ? "instr(\(haystack), \(needle))" : "strpos(\(haystack), \(needle))"
