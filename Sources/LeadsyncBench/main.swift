@@ -210,9 +210,57 @@ func runBenchmark() throws {
     print(String(format: "matching (records that reached a lead: %d): precision %.4f, recall %.4f, leads holding >1 person: %d",
                  leadOfLine.count, predicted == 0 ? 1 : Double(correct) / Double(predicted), actual == 0 ? 1 : Double(correct) / Double(actual), wrongMerges))
 
+    try benchmarkDelivery(store: storeURL, syncSeconds: first.seconds, work: workURL, leadsync: leadsync, sqlite3: sqlite3, repo: repo)
     if syncOnly { return }
     try benchmarkDaemon(csv: csv, count: count, oneShotSeconds: first.seconds, work: workURL, leadsync: leadsync, repo: repo)
     try benchmarkXML(count: xmlCount ?? count, work: workURL, leadsync: leadsync, repo: repo)
+}
+
+/// Delivery (issue 16): the full sync's handoffs, queued in the outbox as a sync with a destination queues
+/// them (one item per handoff), delivered by `leadsync deliver` to a loopback webhook in batches of 100. The
+/// receiver (the test fixture's `/sink`) counts the keys it received and keeps no body.
+func benchmarkDelivery(store: URL, syncSeconds: Double, work: URL, leadsync: String, sqlite3: String, repo: URL) throws {
+    let fm = FileManager.default
+    let dir = work.appendingPathComponent("delivery")
+    try? fm.removeItem(at: dir)
+    try fm.createDirectory(at: dir.appendingPathComponent("destinations"), withIntermediateDirectories: true)
+    try fm.createDirectory(at: dir.appendingPathComponent("connectors"), withIntermediateDirectories: true)
+    let server = try FeedServer()
+    try """
+    store: { sqlite: \(store.path) }
+    connectors_dir: connectors
+    destinations_dir: destinations
+    mappings_dir: \(repo.appendingPathComponent("mappings").path)
+    rules: \(repo.appendingPathComponent("rules/qualification.yaml").path)
+    """.write(to: dir.appendingPathComponent("leadsync.yaml"), atomically: true, encoding: .utf8)
+    let secret = dir.appendingPathComponent("secret")
+    try "bench-secret\n".write(to: secret, atomically: true, encoding: .utf8)
+    try """
+    name: bench-webhook
+    kind: webhook
+    url: \(server.baseURL)/sink
+    batch_size: 100
+    secret: { file: \(secret.path) }
+    """.write(to: dir.appendingPathComponent("destinations/bench-webhook.yaml"), atomically: true, encoding: .utf8)
+    let enqueue = measure(sqlite3, [store.path, """
+        INSERT INTO deliveries (destination, event, lead_id, run_id, created_at, next_attempt_at)
+        SELECT 'bench-webhook', 'handoff', lead_id, run_id, handed_off_at, handed_off_at FROM handoffs
+        WHERE run_id = (SELECT id FROM runs ORDER BY started_at, id LIMIT 1) ORDER BY lead_id
+        """])
+    guard enqueue.status == 0 else { print("delivery: could not queue the handoffs (sqlite3 exit \(enqueue.status))"); return }
+    let deliver = measure(leadsync, ["deliver", "--config", dir.appendingPathComponent("leadsync.yaml").path, "--wait", "0", "--format", "json"],
+                          stdoutTo: dir.appendingPathComponent("deliver.json").path)
+    let countFile = dir.appendingPathComponent("sink-count.json")
+    _ = try HTTPFetcher(settings: HTTPSettings()).get("\(server.baseURL)/sink-count", displayURL: "sink-count", headers: [:], to: countFile)
+    let received = (try JSONSerialization.jsonObject(with: Data(contentsOf: countFile)) as? [String: Int]) ?? [:]
+    let summary = (try? JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("deliver.json"))) as? [String: Any])?["delivery"] as? [String: Any]
+    let bench = summary?["bench-webhook"] as? [String: Any]
+    let delivered = bench?["delivered"] as? Int ?? 0
+    print("")
+    print(String(format: "delivery: %d handoffs of the full sync to a loopback webhook in batches of 100: %.2f s (%.1f s CPU, %.1f MB peak RSS), %.0f handoffs/s, %.1f%% of the full sync's time%@",
+                 delivered, deliver.seconds, deliver.cpuSeconds, Double(deliver.maxRSSKiB) / 1024, Double(delivered) / deliver.seconds,
+                 100 * deliver.seconds / syncSeconds, (deliver.status == 0 ? "" : "  (exit status \(deliver.status))") as NSString))
+    print("  receiver: \(received["keys"] ?? 0) distinct keys, \(received["received"] ?? 0) received; pending after: \(bench?["pending"] ?? "?"), failed: \(bench?["failed"] ?? "?")")
 }
 
 /// A 10,000-record drop (a tenth of the file when smaller) into the full store, and the same drop into a

@@ -35,7 +35,7 @@ struct Deliver: ParsableCommand {
             guard !configuration.destinations.isEmpty else {
                 throw Failure.usage("no destination is configured: add a file to \(configuration.main.destinationsDirectory.path) (see docs/configuration.md, Destinations)")
             }
-            do { try configuration.checkEnvironment() } catch let error as ConfigError { throw Failure.config(error.description) }
+            do { try configuration.checkDestinations() } catch let error as ConfigError { throw Failure.config(error.description) }
             let store = try options.openStore(configuration)
             let summary: DeliverySummary
             do { summary = try Deliverer(store: store, configuration: configuration).drain(wait: wait) } catch let error as StoreError {

@@ -370,7 +370,8 @@ enum Schema {
                 receipt TEXT,                      -- the receiver's acknowledgement: HTTP status, or the file written
                 last_error TEXT                    -- the last failure: status and the first 1 KB of the response
             );
-            CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(destination, next_attempt_at) WHERE status = 'pending';
+            -- A sender walks a destination's pending items in id order (the oldest first), skipping those not due.
+            CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(destination, id) WHERE status = 'pending';
             CREATE INDEX IF NOT EXISTS deliveries_lead ON deliveries(lead_id)
             """)
     }

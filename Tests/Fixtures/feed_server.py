@@ -10,6 +10,7 @@ import gzip, hashlib, hmac, http.server, json, socketserver, ssl, sys, threading
 
 WEBHOOK_SECRET = b"whsec-test-shared-secret"
 posts = []
+sink_keys = {}
 
 def signature_ok(header, body):
     parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
@@ -53,6 +54,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         p = url.path
         if p == "/requests":
             return self.send(200, json.dumps(log).encode(), {"Content-Type": "application/json"})
+        if p == "/sink-count":
+            with lock: body = json.dumps({"keys": len(sink_keys), "received": sum(sink_keys.values())}).encode()
+            return self.send(200, body, {"Content-Type": "application/json"})
         if p == "/posts":
             with lock: body = json.dumps(posts).encode()
             return self.send(200, body, {"Content-Type": "application/json"})
@@ -126,6 +130,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlparse(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         p = url.path
+        ok = b'{"received":true}'
+        if p == "/sink":  # benchmarks: counts the keys received, keeps no body
+            with lock:
+                for key in (self.headers.get("Idempotency-Key") or "").split(","):
+                    sink_keys[key] = sink_keys.get(key, 0) + 1
+            return self.send(200, ok)
         with lock:
             counters[p] = counters.get(p, 0) + 1
             n = counters[p]

@@ -71,19 +71,7 @@ extension Configuration {
     /// Checks what only this machine can tell: every drop directory exists and every feed secret can be
     /// read (its value is never printed). `leadsync validate`, `leadsync run` and each reload call it.
     public func checkEnvironment(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        for destination in destinations {
-            switch destination.kind {
-            case .webhook(let webhook):
-                do { _ = try webhook.secret.resolve(environment: environment) } catch let error as SecretError {
-                    throw ConfigError(file: destination.file, key: "secret", "\(error)")
-                }
-            case .crmFile(let crm):
-                var isDirectory: ObjCBool = false
-                if !FileManager.default.fileExists(atPath: crm.directory.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
-                    throw ConfigError(file: destination.file, key: "directory", "outbox directory \(crm.directory.path) does not exist; create it or fix the path")
-                }
-            }
-        }
+        try checkDestinations(environment: environment)
         for connector in connectors {
             if let feed = connector.feed {
                 do {
@@ -100,6 +88,26 @@ extension Configuration {
             var isDirectory: ObjCBool = false
             if !FileManager.default.fileExists(atPath: connector.path.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
                 throw ConfigError(file: connector.file, key: "path", "drop directory \(connector.path.path) does not exist; create it or fix the path")
+            }
+        }
+    }
+}
+
+extension Configuration {
+    /// Checks what only this machine can tell about the destinations: every webhook secret can be read and
+    /// every CRM outbox directory exists. `leadsync deliver` checks only these.
+    public func checkDestinations(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        for destination in destinations {
+            switch destination.kind {
+            case .webhook(let webhook):
+                do { _ = try webhook.secret.resolve(environment: environment) } catch let error as SecretError {
+                    throw ConfigError(file: destination.file, key: "secret", "\(error)")
+                }
+            case .crmFile(let crm):
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: crm.directory.path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                    throw ConfigError(file: destination.file, key: "directory", "outbox directory \(crm.directory.path) does not exist; create it or fix the path")
+                }
             }
         }
     }
