@@ -92,6 +92,7 @@ struct Validate: ParsableCommand {
             print("ok: \(configuration.main.file)")
             print("  store       \(storeDescription(configuration))")
             print("  connectors  \(configuration.connectors.map { "\($0.name) (\($0.kind), mapping \($0.mapping))" }.joined(separator: ", "))")
+            print("  destinations \(configuration.destinations.isEmpty ? "none" : configuration.destinations.map { "\($0.name) (\($0.kindName): \($0.events.map(\.rawValue).joined(separator: ", ")))" }.joined(separator: ", "))")
             print("  mappings    \(configuration.mappings.keys.sorted().joined(separator: ", "))")
             let daemon = configuration.main.daemon
             print("  daemon      listen \(daemon.listenHost.map { "\($0):\(daemon.listenPort)" } ?? "off"), \(daemon.maxConcurrentRuns) concurrent runs, rescan every \(Int(daemon.rescanSeconds))s, shutdown grace \(Int(daemon.graceSeconds))s")
