@@ -313,6 +313,58 @@ import Testing
         #expect(duplicates <= kills * 10, "at most the request in flight is sent again after each kill")
     }
 
+    /// A lead handed off, then edited in a later export, then opted out: three events, sent in that order
+    /// although all three were queued before any went out.
+    @Test(arguments: StoreKind.allCases)
+    func aLeadsEventsGoOutInOrder(store: StoreKind) throws {
+        let server = try FeedServer()
+        setenv(Self.secretVariable, FeedServer.webhookSecret, 1)
+        let ws = try Workspace(connectors: ["crm": "generic"], store: store)
+        try ws.directory.write("destinations/crm.yaml", webhook("crm", "\(server.baseURL)/hook", "events: [handoff, update, disqualified]\n"))
+        let header = "external_id,email,first_name,last_name,company,job_title,phone,website,country,city,postal_code,employees,budget,urgency,consent,opted_out,source,created_at\n"
+        func row(title: String, optedOut: Bool) -> String {
+            "SRC-0,camille.leroy@coeur-industries.fr,Camille,Leroy,Cœur Industries SA,\(title),05 65 66 33 85,https://www.coeur-industries.fr,France,Paris,75008,250,5000,immediately,legitimate interest,\(optedOut),seo,2026-10-01 00:00\n"
+        }
+        for (name, title, optedOut, age) in [("a.csv", "Directrice Générale", false, 7200.0), ("b.csv", "Présidente", false, 600), ("c.csv", "Présidente", true, 60)] {
+            let url = try ws.drop("crm", name, header + row(title: title, optedOut: optedOut))
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: url.path)
+            _ = try ws.sync()
+        }
+        let queued = try rows(ws).map(\.event).reversed()
+        #expect(Array(queued) == ["handoff", "update", "disqualified"], "\(queued)")
+        _ = try deliverer(ws).drain(wait: 5)
+        let posts = try server.posts()
+        #expect(posts.compactMap { $0["event"] as? String } == ["handoff", "update", "disqualified"])
+        let titles = try posts.map { post -> String? in
+            let document = try JSONSerialization.jsonObject(with: Data((post["body"] as? String ?? "").utf8)) as? [String: Any]
+            return ((document?["lead"] as? [String: Any])?["fields"] as? [String: String])?["job_title"]
+        }
+        #expect(titles.allSatisfy { $0 == "Présidente" }, "each document describes the lead as it is when sent: \(titles)")
+    }
+
+    @Test func theDeliveriesCommandsListShowAndRetry() throws {
+        let server = try FeedServer()
+        let ws = try workspace(leads: 8, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook400")])
+        _ = try ws.sync()
+        let handoffs = try ws.count("SELECT count(*) FROM handoffs")
+        let cli = try CommandLineTool.leadsync()
+        var environment = ProcessInfo.processInfo.environment
+        environment[Self.secretVariable] = FeedServer.webhookSecret
+        let deliver = try cli.run(["deliver", "--config", ws.configPath, "--wait", "0"], environment: environment)
+        #expect(deliver.status == 5, "a permanent failure: exit 5. \(deliver.stdout) \(deliver.stderr)")
+        #expect(deliver.stdout.contains("destination crm  delivered 0, failed \(handoffs), pending 0") && deliver.stdout.contains("HTTP 400"))
+        let list = try cli.run(["deliveries", "list", "--config", ws.configPath, "--status", "failed"])
+        #expect(list.status == 0 && list.stdout.split(separator: "\n").count == handoffs + 1, "\(list.stdout)")
+        let id = try #require(try rows(ws, status: "failed").first?.id)
+        let show = try cli.run(["deliveries", "show", "ls-\(id)", "--config", ws.configPath])
+        #expect(show.status == 0 && show.stdout.contains("status       failed") && show.stdout.contains("HTTP 400"), "\(show.stdout)")
+        let retry = try cli.run(["deliveries", "retry", "--failed", "--config", ws.configPath])
+        #expect(retry.status == 0 && retry.stdout.contains("queued again: \(handoffs)"), "\(retry.stdout)")
+        #expect(try rows(ws, status: "pending").count == handoffs)
+        let bad = try cli.run(["deliveries", "list", "--config", ws.configPath, "--status", "lost"])
+        #expect(bad.status == 64 && bad.stderr.contains("--status must be"), "\(bad.stderr)")
+    }
+
     @Test func aRateLimitSpacesTheRequests() throws {
         let server = try FeedServer()
         let ws = try workspace(leads: 12, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook", "rate_limit: 5\n")])
