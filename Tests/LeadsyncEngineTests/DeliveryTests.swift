@@ -183,13 +183,22 @@ import Testing
     /// mapping reads it back into the same leads.
     @Test(arguments: StoreKind.allCases)
     func aCRMImportFileReadsBackIntoTheSameLeads(store: StoreKind) throws {
+        try roundTrip(store: store, mapping: "hubspot-contacts", ownerColumn: "Contact owner")
+    }
+
+    /// The same for the Salesforce Data Import Wizard layout.
+    @Test func aSalesforceImportWizardFileReadsBackIntoTheSameLeads() throws {
+        try roundTrip(store: .sqlite, mapping: "salesforce-import-wizard", ownerColumn: "Lead Owner")
+    }
+
+    func roundTrip(store: StoreKind, mapping: String, ownerColumn: String) throws {
         let ws = try workspace(store, leads: 80, destinations: ["hubspot": """
             name: hubspot
             kind: crm-file
             directory: outbox
-            mapping: hubspot-contacts
+            mapping: \(mapping)
             leads_per_file: 25
-            columns: { Contact owner: owner, leadsync Handoff ID: handoff_id }
+            columns: { \(ownerColumn): owner, leadsync Handoff ID: handoff_id }
             """])
         try FileManager.default.createDirectory(at: ws.directory.path("outbox"), withIntermediateDirectories: true)
         _ = try ws.sync()
@@ -202,7 +211,7 @@ import Testing
 
         let original = try ws.store().read { reader in try reader.deliveries(status: "delivered", destination: "hubspot", limit: 10_000) }
             .compactMap { row in try ws.store().read { try $0.lead(id: row.leadID) } }
-        let back = try Workspace(connectors: ["hub": "hubspot-contacts"])
+        let back = try Workspace(connectors: ["hub": mapping])
         for file in files {
             try back.drop("hub", file, String(contentsOf: ws.directory.path("outbox/\(file)"), encoding: .utf8))
         }
@@ -214,7 +223,7 @@ import Testing
         for lead in original {
             let again = try #require(readBack[lead.fields[.email] ?? ""], "\(lead.fields[.email] ?? "")")
             for field in mapped { #expect(again.fields[field] == lead.fields[field], "\(field): \(String(describing: lead.fields[field]))") }
-            #expect(again.extra["Contact owner"] == lead.owner)
+            #expect(again.extra[ownerColumn] == lead.owner)
         }
     }
 
