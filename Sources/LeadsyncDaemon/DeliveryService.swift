@@ -97,7 +97,7 @@ final class DeliveryService: Service, @unchecked Sendable {
             } else if round.retrying > 0 || round.failed > 0 {
                 entry.failures += 1
                 entry.lastError = round.lastError
-                entry.atCeiling = (round.retryDelay ?? 0) >= destination.retry.maxDelay
+                entry.atCeiling = round.retryAtCeiling
             }
             health[name] = entry
         }

@@ -44,4 +44,39 @@ import Testing
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit(timeout: 15) == 0)
     }
+
+    /// A receiver that is down does not hold up another destination; once its retries wait at their ceiling,
+    /// /readyz says 503 and names it.
+    @Test func aDeadReceiverHoldsUpNoOtherAndShowsInReadyz() throws {
+        let server = try FeedServer()
+        let (ws, port) = try daemonWorkspace()
+        let secret = try ws.directory.write("webhook-secret", FeedServer.webhookSecret + "\n")
+        let closed = try freeLoopbackPort()
+        for (name, url) in [("live", "\(server.baseURL)/hook"), ("dead", "http://127.0.0.1:\(closed)/hook")] {
+            try ws.directory.write("destinations/\(name).yaml", """
+                name: \(name)
+                kind: webhook
+                url: \(url)
+                batch_size: 1
+                secret: { file: \(secret.path) }
+                retry: { base_delay: 0.2s, max_delay: 1s }
+                """)
+        }
+        let daemon = try DaemonProcess(workspace: ws, port: port)
+        #expect(daemon.notify.wait(for: "READY=1") != nil, "log:\n\(daemon.log)")
+        let csv = ws.directory.path("generated.csv")
+        try LeadGenerator(seed: 5, duplicateRate: 0.1).write(count: 40, csv: csv)
+        try dropAtomically(ws, "crm", "a.csv", String(contentsOf: csv, encoding: .utf8))
+        #expect(waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM reconciliation") == 40 } != nil, "log:\n\(daemon.log)")
+        let handoffs = count(ws, "SELECT count(*) FROM handoffs")
+        #expect(waitUntil(timeout: 30) {
+            count(ws, "SELECT count(*) FROM deliveries WHERE destination = 'live' AND status = 'delivered'") == handoffs
+        } != nil, "the live destination is delivered while the dead one fails. log:\n\(daemon.log)")
+        #expect(waitUntil(timeout: 30) { (try? daemon.get("/readyz").status) == 503 } != nil)
+        let unready = try daemon.get("/readyz")
+        #expect(unready.body.contains("destination dead") && !unready.body.contains("destination live"), "\(unready.body)")
+        #expect(count(ws, "SELECT count(*) FROM deliveries WHERE destination = 'dead' AND status = 'delivered'") == 0)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(timeout: 15) == 0)
+    }
 }

@@ -13,6 +13,9 @@ public struct DeliveryRound: Sendable, Equatable {
     public var lastError: String?
     /// The wait before the next attempt of what is retrying (seconds), when something is.
     public var retryDelay: Double?
+    /// The retry waits as long as it ever will (`retry.max_delay`, jitter aside): the receiver has been
+    /// failing for a while.
+    public var retryAtCeiling = false
     /// Seconds from queued to acknowledged, for each item delivered.
     public var latencies: [Double] = []
     public var settled: Int { delivered + retrying + failed }
@@ -148,6 +151,7 @@ public final class Deliverer: @unchecked Sendable {
                 round.retrying = ids.count
                 round.lastError = reason
                 round.retryDelay = delay
+                round.retryAtCeiling = destination.retry.delay(afterAttempt: attempts, retryAfter: retryAfter, jitter: 1) >= destination.retry.maxDelay
             }
         }
         return round
