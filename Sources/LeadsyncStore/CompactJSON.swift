@@ -2,7 +2,7 @@ import Foundation
 
 /// Small JSON helpers for the store's text columns (`extra`, `field_sources`, `score_lines`).
 /// Hand-written because JSONEncoder costs ~20 µs a lead, a third of the whole per-lead budget at 1M leads.
-enum CompactJSON {
+public enum CompactJSON {
     static func encode(_ object: [String: String]) -> String {
         var out = "{"
         for (i, key) in object.keys.sorted().enumerated() {
@@ -58,7 +58,8 @@ enum CompactJSON {
         }
     }
 
-    static func appendString(_ value: String, to out: inout String) {
+    /// Appends `value` as a JSON string literal (quotes, backslashes and control characters escaped).
+    public static func appendString(_ value: String, to out: inout String) {
         if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             out += "\""; out += value; out += "\""
             return

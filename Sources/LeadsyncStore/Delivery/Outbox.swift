@@ -32,6 +32,11 @@ public struct DeliveryItem: Sendable, Equatable {
     public var attempts: Int
     /// The key of the request or file it went out in before (a retry goes out the same way), or nil.
     public var groupKey: String?
+
+    public init(id: Int64, destination: String, event: DeliveryEvent, leadID: Int64, createdAt: String, attempts: Int, groupKey: String? = nil) {
+        self.id = id; self.destination = destination; self.event = event; self.leadID = leadID
+        self.createdAt = createdAt; self.attempts = attempts; self.groupKey = groupKey
+    }
 }
 
 /// One outbox row for `leadsync deliveries list` and `show`.
@@ -63,6 +68,12 @@ public struct HandoffFacts: Sendable {
     public var recordRefs: [String]
     /// Keys already delivered to this destination for the lead (the `erased` event lists them).
     public var deliveredKeys: [String]
+
+    public init(lead: Lead? = nil, account: Account? = nil, team: String? = nil, handedOffAt: String? = nil,
+                recordRefs: [String], deliveredKeys: [String]) {
+        self.lead = lead; self.account = account; self.team = team; self.handedOffAt = handedOffAt
+        self.recordRefs = recordRefs; self.deliveredKeys = deliveredKeys
+    }
 }
 
 extension StoreTransaction {
