@@ -100,7 +100,7 @@ struct LeadCommand: ParsableCommand {
                     let remaining = members.filter { $0.member.identity != split.member.identity }.map { ($0.member, $0.values!) }
                     let outcome = try configuration.batchProcessor(now: now)
                         .unmerge(leadID: leadID, split: split.member, splitValues: splitValues, remaining: remaining, view: tx)
-                    return try tx.applyUnmerge(outcome, leadID: leadID, split: split.member, now: now)
+                    return try tx.applyUnmerge(outcome, leadID: leadID, split: split.member, now: now, deliveries: configuration.deliveryRouting)
                 }
                 print("unmerged: \(record) is now lead \(newLead); lead \(leadID) was rebuilt from its other records (log run \(runID))")
             }

@@ -82,7 +82,7 @@ struct Review: ParsableCommand {
                     let outcome = try configuration.batchProcessor(now: now)
                         .mergeLeads(review.recordLeadID, into: review.candidateLeadID, ref: review.recordRef, score: review.score,
                                     evidence: review.evidence, view: tx)
-                    try tx.applyReviewMerge(outcome, review: review, now: now)
+                    try tx.applyReviewMerge(outcome, review: review, now: now, deliveries: configuration.deliveryRouting)
                     return review.candidateLeadID
                 }
                 print("merged: lead \(merged) now holds the record; `leadsync lead show \(merged)` shows the result")

@@ -583,8 +583,10 @@ extension StoreTransaction {
 
     /// Applies a reviewer's "same person": the merged lead is written, the other lead's records, handoff and
     /// pending reviews move to it, the other lead is deleted, and the decision is remembered.
-    public func applyReviewMerge(_ outcome: BatchOutcome, review: ReviewRow, now: String) throws {
-        try write(outcome, runID: "review-\(review.id)", now: now)
+    /// - Parameter deliveries: the destinations taking each event: a handed-off lead the merge changed is
+    ///   an `update` for them.
+    public func applyReviewMerge(_ outcome: BatchOutcome, review: ReviewRow, now: String, deliveries: DeliveryRouting = .none) throws {
+        try write(outcome, runID: "review-\(review.id)", now: now, deliveries: deliveries)
         try absorbLead(review.recordLeadID, into: review.candidateLeadID, now: now)
         try decide(review: review, decision: "merge", now: now)
         // The pair is settled; a review that now compares the lead with itself is moot.
@@ -655,12 +657,15 @@ extension StoreTransaction {
     /// Applies an unmerge: the rebuilt and the new lead, the record's link moved to the new lead, the
     /// correction logged in a run of its own (balanced: one record, one outcome), and a "separate" decision
     /// so fuzzy matching never puts the record back.
-    public func applyUnmerge(_ outcome: BatchOutcome, leadID: Int64, split: MatchMember, now: String) throws -> (runID: String, newLead: Int64) {
+    /// - Parameter deliveries: as for a batch: the rebuilt lead, if handed off, is an `update`; the new lead a
+    ///   `handoff` if it qualifies.
+    public func applyUnmerge(_ outcome: BatchOutcome, leadID: Int64, split: MatchMember, now: String,
+                             deliveries: DeliveryRouting = .none) throws -> (runID: String, newLead: Int64) {
         let runID = "unmerge-\(now)-\(leadID)"
         guard let newLead = outcome.leads.last?.id else { throw StoreError("unmerge produced no lead") }
         try beginRun(id: runID, startedAt: now)
         let parts = split.identity.split(separator: "|", maxSplits: 1).map(String.init)
-        try write(outcome, runID: runID, now: now)
+        try write(outcome, runID: runID, now: now, deliveries: deliveries)
         // The record's link moves to the lead the write just created.
         try db.execute(sql: "UPDATE lead_provenance SET lead_id = ? WHERE connector = ? AND identity = ?", arguments: [newLead, parts[0], parts[1]])
         let remaining = try db.fetchAll(String.self, sql: "SELECT connector || '|' || identity FROM lead_provenance WHERE lead_id = ?", arguments: [leadID])

@@ -351,6 +351,30 @@ import Testing
         #expect(titles.allSatisfy { $0 == "Présidente" }, "each document describes the lead as it is when sent: \(titles)")
     }
 
+    /// A reviewer's merge changes a handed-off lead: an `update` goes out; an unmerge rebuilds it (another
+    /// `update`) and the record split out is a lead of its own, handed off if it qualifies.
+    @Test func aReviewMergeAndAnUnmergeQueueUpdates() throws {
+        setenv(Self.secretVariable, FeedServer.webhookSecret, 1)
+        let ws = try Workspace(connectors: ["crm": "generic", "web": "generic"])
+        try ws.directory.write("destinations/crm.yaml", webhook("crm", "http://127.0.0.1:9/hook", "events: [handoff, update]\n"))
+        try ws.drop("crm", "a.csv", "email,first_name,last_name,company,postal_code,job_title,employees,urgency,consent,created_at\ncamille.girard@kestrel.fr,Camille,Girard,Kestrel,44000,CTO,250,immediately,legitimate interest,2026-10-01\n")
+        _ = try ws.sync()
+        try ws.drop("web", "b.csv", "email,first_name,last_name,postal_code,phone,employees,urgency,consent,created_at\nc.girrard@kestrel.fr,Camille,Girrard,44000,06 12 34 56 78,250,immediately,legitimate interest,2026-10-02\n")
+        _ = try ws.sync()
+        let handedOff = try ws.count("SELECT count(*) FROM handoffs")
+        #expect(handedOff == 2, "both leads qualify in this scenario")
+        #expect(try ws.count("SELECT count(*) FROM review_queue WHERE status = 'pending'") == 1)
+        let cli = try CommandLineTool.leadsync()
+        #expect(try cli.run(["review", "merge", "1", "--config", ws.configPath]).status == 0)
+        #expect(try ws.count("SELECT count(*) FROM deliveries WHERE event = 'update' AND lead_id = 1 AND run_id = 'review-1'") == 1)
+        #expect(try ws.count("SELECT count(*) FROM deliveries WHERE lead_id = 2") == 0, "the absorbed lead's items moved to lead 1")
+        let unmerge = try cli.run(["lead", "unmerge", "1", "web/b.csv#2", "--config", ws.configPath])
+        #expect(unmerge.status == 0, "\(unmerge.stderr)")
+        #expect(try ws.count("SELECT count(*) FROM deliveries WHERE event = 'update' AND lead_id = 1 AND run_id LIKE 'unmerge-%'") == 1)
+        let newLead = try #require(try ws.leads().map(\.id).max())
+        #expect(try ws.count("SELECT count(*) FROM deliveries WHERE event = 'handoff' AND lead_id = \(newLead)") == 1, "the split record qualifies on its own")
+    }
+
     @Test func theDeliveriesCommandsListShowAndRetry() throws {
         let server = try FeedServer()
         let ws = try workspace(leads: 8, destinations: ["crm": webhook("crm", "\(server.baseURL)/hook400")])
