@@ -16,6 +16,12 @@ struct Sync: ParsableCommand {
 
         The summary balances for every connector: received = created + updated + unchanged + merged + \
         rejected + suppressed.
+
+        With destinations configured (destinations/*.yaml), the handoffs are then \
+        delivered before the command exits, retrying while a retry falls due within \
+        --delivery-wait; what is left stays in the outbox for `leadsync deliver` or \
+        the service, and the summary says so. Delivery failures do not change the exit \
+        status: see `leadsync deliveries list --status failed`.
         """)
 
     @OptionGroup var options: ConfigOption
