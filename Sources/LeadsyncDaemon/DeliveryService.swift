@@ -63,33 +63,35 @@ final class DeliveryService: Service, @unchecked Sendable {
     private func loop(_ name: String) {
         defer { lock.withLock { _ = running.remove(name) } }
         var lastPendingCount = Date.distantPast
+        var deliverer: Deliverer?
         while !lock.withLock({ stopping }) {
-            let configuration = state.configuration
-            guard let destination = configuration.destinations.first(where: { $0.name == name }) else { return }
-            let deliverer = Deliverer(store: store, configuration: configuration)
-            var idle = false
+            // A reload that removed the destination ends its thread; one that changed it takes effect after the
+            // next idle pause, when a new sender is made (a busy one keeps its open connection).
+            guard state.configuration.destinations.contains(where: { $0.name == name }) else { return }
+            let sender = deliverer ?? Deliverer(store: store, configuration: state.configuration)
+            deliverer = sender
+            guard let destination = sender.configuration.destinations.first(where: { $0.name == name }) else { return }
+            var settled = 0
             do {
-                while !lock.withLock({ stopping }) {
-                    let round = try deliverer.round(destination, partial: false)
-                    metrics.delivery(destination: name, round: round)
-                    record(name, round, destination)
-                    if Date().timeIntervalSince(lastPendingCount) >= 5 {
-                        metrics.deliveriesPending(destination: name, count: try store.read { try $0.pendingDeliveries(destination: name) })
-                        lastPendingCount = Date()
-                    }
-                    if round.settled == 0 { idle = true; break }
-                    // A configuration reload takes effect between rounds.
-                    if state.configuration.destinations.first(where: { $0.name == name }) == nil { return }
+                let round = try sender.round(destination, partial: false)
+                metrics.delivery(destination: name, round: round)
+                record(name, round)
+                settled = round.settled
+                if Date().timeIntervalSince(lastPendingCount) >= 5 {
+                    metrics.deliveriesPending(destination: name, count: try store.read { try $0.pendingDeliveries(destination: name) })
+                    lastPendingCount = Date()
                 }
             } catch {
                 logger.error("delivery to \(name) failed: \(error); trying again shortly")
-                idle = true
             }
-            if idle { Thread.sleep(forTimeInterval: 1) }
+            if settled == 0 {
+                deliverer = nil
+                Thread.sleep(forTimeInterval: 1)
+            }
         }
     }
 
-    private func record(_ name: String, _ round: DeliveryRound, _ destination: DestinationConfig) {
+    private func record(_ name: String, _ round: DeliveryRound) {
         lock.withLock {
             var entry = health[name] ?? (0, false, nil)
             if round.delivered > 0 {

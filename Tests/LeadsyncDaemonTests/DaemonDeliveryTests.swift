@@ -2,25 +2,30 @@ import Foundation
 import LeadsyncTesting
 import Testing
 
-/// `leadsync run` delivers the outbox on its own, and shows it in /metrics.
+/// `leadsync run` delivers the outbox on its own, and shows it in /metrics and /readyz.
 @Suite(.serialized) struct DaemonDeliveryTests {
-    @Test func theServiceDeliversEveryHandoffAndCountsItInMetrics() throws {
-        let server = try FeedServer()
-        let (ws, port) = try daemonWorkspace()
+    /// Writes `destinations/NAME.yaml`: a webhook signing with the fixture's shared secret (from a file).
+    func webhook(_ ws: Workspace, _ name: String, url: String, _ extra: String) throws {
         let secret = try ws.directory.write("webhook-secret", FeedServer.webhookSecret + "\n")
-        try ws.directory.write("destinations/crm.yaml", """
-            name: crm
-            kind: webhook
-            url: \(server.baseURL)/hook
-            batch_size: 10
-            secret: { file: \(secret.path) }
-            """)
+        try ws.directory.write("destinations/\(name).yaml", "name: \(name)\nkind: webhook\nurl: \(url)\nsecret: { file: \(secret.path) }\n" + extra)
+    }
+
+    /// Starts the daemon, drops `count` generated leads and waits until every record is logged.
+    func runWithGeneratedLeads(_ ws: Workspace, port: Int, seed: UInt64, count leads: Int) throws -> DaemonProcess {
         let daemon = try DaemonProcess(workspace: ws, port: port)
         #expect(daemon.notify.wait(for: "READY=1") != nil, "log:\n\(daemon.log)")
         let csv = ws.directory.path("generated.csv")
-        try LeadGenerator(seed: 11, duplicateRate: 0.1).write(count: 120, csv: csv)
+        try LeadGenerator(seed: seed, duplicateRate: 0.1).write(count: leads, csv: csv)
         try dropAtomically(ws, "crm", "a.csv", String(contentsOf: csv, encoding: .utf8))
-        #expect(waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM reconciliation") == 120 } != nil, "log:\n\(daemon.log)")
+        #expect(waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM reconciliation") == leads } != nil, "log:\n\(daemon.log)")
+        return daemon
+    }
+
+    @Test func theServiceDeliversEveryHandoffAndCountsItInMetrics() throws {
+        let server = try FeedServer()
+        let (ws, port) = try daemonWorkspace()
+        try webhook(ws, "crm", url: "\(server.baseURL)/hook", "batch_size: 10\n")
+        let daemon = try runWithGeneratedLeads(ws, port: port, seed: 11, count: 120)
         let handoffs = count(ws, "SELECT count(*) FROM handoffs")
         #expect(handoffs > 10)
         #expect(waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM deliveries WHERE status = 'delivered'") == handoffs } != nil,
@@ -32,9 +37,7 @@ import Testing
         Thread.sleep(forTimeInterval: 6)  // the pending gauge is refreshed every 5 s
         let (status, body) = try daemon.get("/metrics")
         #expect(status == 200)
-        let exposition = ws.directory.path("metrics.txt")
-        try body.write(to: exposition, atomically: true, encoding: .utf8)
-        let promtool = try runTool("promtool", ["check", "metrics"], stdin: exposition)
+        let promtool = try promtoolCheck(ws, body)
         #expect(promtool.status == 0, "promtool check metrics: \(promtool.output)")
         let samples = parseExposition(body)
         #expect(samples["leadsync_deliveries_total{destination=\"crm\",outcome=\"delivered\"}"] == Double(handoffs))
@@ -50,24 +53,10 @@ import Testing
     @Test func aDeadReceiverHoldsUpNoOtherAndShowsInReadyz() throws {
         let server = try FeedServer()
         let (ws, port) = try daemonWorkspace()
-        let secret = try ws.directory.write("webhook-secret", FeedServer.webhookSecret + "\n")
-        let closed = try freeLoopbackPort()
-        for (name, url) in [("live", "\(server.baseURL)/hook"), ("dead", "http://127.0.0.1:\(closed)/hook")] {
-            try ws.directory.write("destinations/\(name).yaml", """
-                name: \(name)
-                kind: webhook
-                url: \(url)
-                batch_size: 1
-                secret: { file: \(secret.path) }
-                retry: { base_delay: 0.2s, max_delay: 1s }
-                """)
-        }
-        let daemon = try DaemonProcess(workspace: ws, port: port)
-        #expect(daemon.notify.wait(for: "READY=1") != nil, "log:\n\(daemon.log)")
-        let csv = ws.directory.path("generated.csv")
-        try LeadGenerator(seed: 5, duplicateRate: 0.1).write(count: 40, csv: csv)
-        try dropAtomically(ws, "crm", "a.csv", String(contentsOf: csv, encoding: .utf8))
-        #expect(waitUntil(timeout: 30) { count(ws, "SELECT count(*) FROM reconciliation") == 40 } != nil, "log:\n\(daemon.log)")
+        let retry = "batch_size: 1\nretry: { base_delay: 0.2s, max_delay: 1s }\n"
+        try webhook(ws, "live", url: "\(server.baseURL)/hook", retry)
+        try webhook(ws, "dead", url: "http://127.0.0.1:\(try freeLoopbackPort())/hook", retry)
+        let daemon = try runWithGeneratedLeads(ws, port: port, seed: 5, count: 40)
         let handoffs = count(ws, "SELECT count(*) FROM handoffs")
         #expect(waitUntil(timeout: 30) {
             count(ws, "SELECT count(*) FROM deliveries WHERE destination = 'live' AND status = 'delivered'") == handoffs

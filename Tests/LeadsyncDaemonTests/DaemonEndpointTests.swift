@@ -32,9 +32,7 @@ import Testing
 
         let (status, body) = try daemon.get("/metrics")
         #expect(status == 200)
-        let exposition = ws.directory.path("metrics.txt")
-        try body.write(to: exposition, atomically: true, encoding: .utf8)
-        let promtool = try runTool("promtool", ["check", "metrics"], stdin: exposition)
+        let promtool = try promtoolCheck(ws, body)
         #expect(promtool.status == 0, "promtool check metrics: \(promtool.output)")
 
         let samples = parseExposition(body)
@@ -166,6 +164,13 @@ func parseExposition(_ text: String) -> [String: Double] {
         samples[String(line[..<space])] = value
     }
     return samples
+}
+
+/// Prometheus' own `promtool check metrics` on an exposition.
+func promtoolCheck(_ ws: Workspace, _ exposition: String) throws -> (status: Int32, output: String) {
+    let file = ws.directory.path("metrics.txt")
+    try exposition.write(to: file, atomically: true, encoding: .utf8)
+    return try runTool("promtool", ["check", "metrics"], stdin: file)
 }
 
 func runTool(_ name: String, _ arguments: [String], stdin: URL? = nil) throws -> (status: Int32, output: String) {

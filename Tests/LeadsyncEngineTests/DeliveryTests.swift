@@ -34,6 +34,13 @@ import Testing
         try ws.store().read { try $0.deliveries(status: status, destination: nil, limit: 100_000) }
     }
 
+    /// The handoff report over all time.
+    func wholeHandoffReport(_ ws: Workspace) throws -> Report {
+        try ws.store().read {
+            try $0.handoffReport(scope: ReportScope(since: nil, until: nil, connector: nil, businessHours: BusinessHours(timeZone: .gmt)), generatedAt: "test")
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func everyHandoffIsPostedOnceSignedWithItsKey(store: StoreKind) throws {
         let server = try FeedServer()
@@ -67,9 +74,7 @@ import Testing
         #expect(firstRef.hasPrefix("leads.csv#"), "\(firstRef)")
 
         // The handoff report's Delivery section says the same, with the latency from commit to acknowledgement.
-        let handoffReport = try ws.store().read {
-            try $0.handoffReport(scope: ReportScope(since: nil, until: nil, connector: nil, businessHours: BusinessHours(timeZone: .gmt)), generatedAt: "test")
-        }
+        let handoffReport = try wholeHandoffReport(ws)
         let section = try #require(handoffReport.section("delivery"))
         #expect(section.figure("delivered") == Report.Cell.count(handoffs) && section.figure("failed") == Report.Cell.count(0) && !section.critical)
         let row = try #require(section.table("destinations")?.rows.first)
@@ -139,9 +144,7 @@ import Testing
         #expect(error.hasPrefix("HTTP 400: {\"error\":\"lead rejected: no owner\"}"))
         #expect(error.utf8.count <= 1024 + 20, "the first 1 KB of the response is kept, not all of it")
         #expect(try server.posts().count == handoffs, "a permanent failure is not retried")
-        let report = try ws.store().read {
-            try $0.handoffReport(scope: ReportScope(since: nil, until: nil, connector: nil, businessHours: BusinessHours(timeZone: .gmt)), generatedAt: "test")
-        }
+        let report = try wholeHandoffReport(ws)
         #expect(report.section("delivery")?.figure("failed") == Report.Cell.count(handoffs) && report.section("delivery")?.critical == true)
         #expect(report.section("delivery")?.table("failed")?.rows.count == handoffs)
         #expect(report.section("lost")?.figure("handed_off_not_delivered") == Report.Cell.count(handoffs), "a lead handed off but never delivered is lost")

@@ -23,3 +23,17 @@ static inline CURLcode lsync_curl_getinfo_long(CURL *handle, CURLINFO info, long
 static inline CURLcode lsync_curl_getinfo_string(CURL *handle, CURLINFO info, char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
+
+// The options every transfer shares (feeds and webhooks): http and https only, connect and total timeouts,
+// TLS verification with an optional CA bundle, the user agent, and no signals (libcurl runs on plain threads).
+static inline void lsync_curl_setopt_transfer(CURL *handle, long connect_ms, long total_ms, int verify_tls,
+                                              const char *ca_file, const char *user_agent) {
+    curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, total_ms);
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, verify_tls ? 1L : 0L);
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, verify_tls ? 2L : 0L);
+    if (ca_file) curl_easy_setopt(handle, CURLOPT_CAINFO, ca_file);
+    curl_easy_setopt(handle, CURLOPT_USERAGENT, user_agent);
+    curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+}

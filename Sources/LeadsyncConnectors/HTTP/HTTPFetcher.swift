@@ -67,21 +67,15 @@ public final class HTTPFetcher {
         let context = Unmanaged.passUnretained(sink).toOpaque()
         return try errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
             lsync_curl_setopt_string(handle, CURLOPT_URL, url)
-            lsync_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+            lsync_curl_setopt_transfer(handle, Int(settings.connectTimeout * 1000), Int(settings.totalTimeout * 1000),
+                                       settings.verifyTLS ? 1 : 0, settings.caFile, settings.userAgent)
             lsync_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
             lsync_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
             lsync_curl_setopt_long(handle, CURLOPT_MAXREDIRS, settings.maxRedirects)
-            lsync_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
-            lsync_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
             lsync_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, settings.lowSpeedBytes)
             lsync_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, settings.lowSpeedSeconds)
             lsync_curl_setopt_long(handle, CURLOPT_MAXFILESIZE_LARGE, settings.maxBodyBytes)
-            lsync_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, settings.verifyTLS ? 1 : 0)
-            lsync_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, settings.verifyTLS ? 2 : 0)
-            if let caFile = settings.caFile { lsync_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
             lsync_curl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "gzip, deflate")
-            lsync_curl_setopt_string(handle, CURLOPT_USERAGENT, settings.userAgent)
-            lsync_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
             lsync_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
             lsync_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
             lsync_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in

@@ -59,18 +59,12 @@ public final class WebhookTransport: @unchecked Sendable {
         return try body.withUnsafeBytes { bodyBytes in
             try errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
                 lsync_curl_setopt_string(handle, CURLOPT_URL, settings.url)
-                lsync_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+                lsync_curl_setopt_transfer(handle, Int(settings.connectTimeout * 1000), Int(settings.timeout * 1000),
+                                           settings.verifyTLS ? 1 : 0, settings.caFile, settings.userAgent)
                 lsync_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
                 lsync_curl_setopt_long(handle, CURLOPT_POST, 1)
                 lsync_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bodyBytes.baseAddress))
                 lsync_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE_LARGE, bodyBytes.count)
-                lsync_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
-                lsync_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000))
-                lsync_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, settings.verifyTLS ? 1 : 0)
-                lsync_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, settings.verifyTLS ? 2 : 0)
-                if let caFile = settings.caFile { lsync_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
-                lsync_curl_setopt_string(handle, CURLOPT_USERAGENT, settings.userAgent)
-                lsync_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
                 lsync_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
                 lsync_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
                 lsync_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in

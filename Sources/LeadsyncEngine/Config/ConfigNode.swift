@@ -91,6 +91,19 @@ struct ConfigNode {
         return value
     }
 
+    func bool(_ key: String) throws -> Bool? {
+        guard let child = child(key) else { return nil }
+        guard let text = child.scalarString, let value = Bool(text) else { throw child.error("use true or false") }
+        return value
+    }
+
+    /// `tls: { verify: BOOL, ca_file: PATH }` (feeds and webhooks): each nil when not given.
+    func tls() throws -> (verify: Bool?, caFile: String?) {
+        guard let node = child("tls") else { return (nil, nil) }
+        try node.onlyKeys(["verify", "ca_file"])
+        return (try node.bool("verify"), try node.string("ca_file"))
+    }
+
     /// A duration in seconds: a number of seconds, or a number with a unit (`90s`, `15m`, `1h`, `1d`).
     func seconds(_ key: String) throws -> Double? {
         guard let child = child(key) else { return nil }

@@ -127,10 +127,7 @@ public struct DestinationConfig: Sendable {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = parsed.host else {
             throw root.child("url")!.error("the url must start with https:// (or http:// to a loopback address)")
         }
-        let insecure = try root.string("allow_insecure_http").map { text -> Bool in
-            guard let flag = Bool(text) else { throw root.child("allow_insecure_http")!.error("use true or false") }
-            return flag
-        } ?? false
+        let insecure = try root.bool("allow_insecure_http") ?? false
         // Personal data leaves the machine here: in clear text only to this machine, unless the config says so.
         if scheme == "http", !insecure, !["127.0.0.1", "::1", "localhost", "[::1]"].contains(host.lowercased()) {
             throw root.child("url")!.error("plain http sends personal data in clear text: use https://, or set allow_insecure_http: true if the network path is trusted")
@@ -146,14 +143,9 @@ public struct DestinationConfig: Sendable {
         }
         webhook.settings.timeout = try root.seconds("timeout") ?? webhook.settings.timeout
         webhook.settings.connectTimeout = try root.seconds("connect_timeout") ?? webhook.settings.connectTimeout
-        if let node = root.child("tls") {
-            try node.onlyKeys(["verify", "ca_file"])
-            if let verify = try node.string("verify") {
-                guard let flag = Bool(verify) else { throw node.child("verify")!.error("use true or false") }
-                webhook.settings.verifyTLS = flag
-            }
-            webhook.settings.caFile = try node.string("ca_file")
-        }
+        let tls = try root.tls()
+        webhook.settings.verifyTLS = tls.verify ?? webhook.settings.verifyTLS
+        webhook.settings.caFile = tls.caFile
         return webhook
     }
 }

@@ -132,14 +132,9 @@ public struct FeedSettings: Sendable {
             feed.http.maxRedirects = try node.int("max_redirects") ?? feed.http.maxRedirects
             feed.http.userAgent = try node.string("user_agent") ?? feed.http.userAgent
         }
-        if let node = root.child("tls") {
-            try node.onlyKeys(["verify", "ca_file"])
-            if let verify = try node.string("verify") {
-                guard let flag = Bool(verify) else { throw node.child("verify")!.error("use true or false") }
-                feed.http.verifyTLS = flag
-            }
-            feed.http.caFile = try node.string("ca_file")
-        }
+        let tls = try root.tls()
+        feed.http.verifyTLS = tls.verify ?? feed.http.verifyTLS
+        feed.http.caFile = tls.caFile
         if let node = root.child("retry") {
             try node.onlyKeys(["attempts", "base_delay", "max_delay"])
             feed.retry.attempts = max(1, try node.int("attempts") ?? feed.retry.attempts)

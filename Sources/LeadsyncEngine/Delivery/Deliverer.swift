@@ -22,32 +22,35 @@ public struct DeliveryRound: Sendable, Equatable {
 }
 
 /// Totals of `drain`, per destination.
-public struct DeliverySummary: Sendable, Equatable {
+public struct DeliverySummary: Sendable, Equatable, Encodable {
     public var delivered: [String: Int] = [:]
     public var failed: [String: Int] = [:]
     /// Still pending when `drain` returned (a retry due later than it waits, or a receiver still failing).
     public var pending: [String: Int] = [:]
     public var lastErrors: [String: String] = [:]
 
+    var destinations: [String] { Set(delivered.keys).union(pending.keys).sorted() }
+
     /// Per destination: delivered, failed, pending and the last error, as `leadsync sync --format json` has it.
-    public var object: [String: Any] {
-        var result: [String: Any] = [:]
-        for name in Set(delivered.keys).union(pending.keys) {
-            var entry: [String: Any] = ["delivered": delivered[name] ?? 0, "failed": failed[name] ?? 0, "pending": pending[name] ?? 0]
-            entry["last_error"] = lastErrors[name]
-            result[name] = entry
+    public func encode(to encoder: Encoder) throws {
+        struct Entry: Encodable { var delivered, failed, pending: Int; var last_error: String? }
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        for name in destinations {
+            try container.encode(Entry(delivered: delivered[name] ?? 0, failed: failed[name] ?? 0, pending: pending[name] ?? 0,
+                                       last_error: lastErrors[name]), forKey: DynamicKey(name))
         }
-        return result
     }
 
+    /// `{"delivery": {…}}`, as `leadsync deliver --format json` prints it.
     public func json() -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: ["delivery": object], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(["delivery": self])) ?? Data(), as: UTF8.self)
     }
 
     /// One line per destination: `destination NAME  delivered D, failed F, pending P`, and the last error.
     public func text() -> [String] {
-        Set(delivered.keys).union(pending.keys).sorted().flatMap { name -> [String] in
+        destinations.flatMap { name -> [String] in
             var lines = ["destination \(name)  delivered \(delivered[name] ?? 0), failed \(failed[name] ?? 0), pending \(pending[name] ?? 0)"]
             if let error = lastErrors[name], (failed[name] ?? 0) + (pending[name] ?? 0) > 0 { lines.append("  last error: \(error)") }
             return lines

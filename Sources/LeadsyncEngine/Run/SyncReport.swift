@@ -67,16 +67,7 @@ public struct SyncReport: Sendable, Encodable {
         try container.encode(notModified, forKey: .not_modified)
         try container.encode(polledElsewhere, forKey: .polled_elsewhere)
         try container.encode(sourceFailures, forKey: .source_failures)
-        if let delivery {
-            var nested = container.nestedContainer(keyedBy: DynamicKey.self, forKey: .delivery)
-            for name in Set(delivery.delivered.keys).union(delivery.pending.keys).sorted() {
-                var d = nested.nestedContainer(keyedBy: DynamicKey.self, forKey: DynamicKey(name))
-                try d.encode(delivery.delivered[name] ?? 0, forKey: DynamicKey("delivered"))
-                try d.encode(delivery.failed[name] ?? 0, forKey: DynamicKey("failed"))
-                try d.encode(delivery.pending[name] ?? 0, forKey: DynamicKey("pending"))
-                try d.encodeIfPresent(delivery.lastErrors[name], forKey: DynamicKey("last_error"))
-            }
-        }
+        try container.encodeIfPresent(delivery, forKey: .delivery)
     }
 
     public func json() -> String {

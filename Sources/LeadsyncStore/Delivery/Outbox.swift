@@ -222,15 +222,6 @@ extension StoreReader {
         try db.fetchRow(sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id]).map(DeliveryRow.init)
     }
 
-    /// Rows by destination and status.
-    public func deliveryCounts() throws -> [String: [String: Int]] {
-        var counts: [String: [String: Int]] = [:]
-        for row in try db.fetchRows(sql: "SELECT destination, status, count(*) AS n FROM deliveries GROUP BY destination, status") {
-            counts[row["destination"], default: [:]][row["status"]] = row["n"]
-        }
-        return counts
-    }
-
     /// Rows still to send (pending), for every destination or one; `runID` limits them to one run's.
     public func pendingDeliveries(destination: String? = nil, runID: String? = nil) throws -> Int {
         var sql = "SELECT count(*) FROM deliveries WHERE status = 'pending'"
