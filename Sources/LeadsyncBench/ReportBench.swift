@@ -52,9 +52,11 @@ func benchmarkReports(leads n: Int, work: URL, leadsync: String) throws {
         WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < \(n))
         INSERT INTO lead_provenance (lead_id, connector, identity, record_ref, contributed, run_id)
         SELECT i, 'web', 'email:p' || i, 'f.csv#' || i, 1, 'run000' FROM s;  -- contributed: email (bit 0)
+        WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < 199)
+        INSERT INTO log_sources (id, run_id, connector) SELECT i + 1, printf('run%03d', i), 'web' FROM r;
         WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < \(3 * n - 1))
-        INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, status, reason)
-        SELECT printf('run%03d', i * 200 / \(3 * n)), 'web', 'f' || (i / 10000) || '.csv#' || (i % 10000 + 2), NULL,
+        INSERT INTO log_entries (source, record_ref, external_id, action, lead_id, status, reason)
+        SELECT 1 + i * 200 / \(3 * n), 'f' || (i / 10000) || '.csv#' || (i % 10000 + 2), NULL,
                CASE WHEN i % 50 = 0 THEN 'rejected' WHEN i % 200 = 1 THEN 'suppressed' WHEN i % 3 = 0 THEN 'created' WHEN i % 3 = 1 THEN 'merged' ELSE 'unchanged' END,
                CASE WHEN i % 50 = 0 OR i % 200 = 1 THEN NULL ELSE 1 + (i % \(n)) END,
                CASE WHEN i % 50 = 0 OR i % 200 = 1 THEN NULL WHEN (i % \(n)) % 10 < 5 THEN 'qualified' ELSE 'nurture' END,

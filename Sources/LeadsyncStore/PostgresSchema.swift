@@ -8,7 +8,7 @@ import LeadsyncCore
 /// Versioning: `leadsync_schema` holds the version. A new version of the schema adds a step to both
 /// `Schema.migrator` and `PostgresSchema.migrate` (`create` is version 3; later versions are steps).
 enum PostgresSchema {
-    static let version = 8
+    static let version = 9
 
     static var create: String {
         let fieldColumns = Schema.leadFieldColumns.map { "\($0) TEXT" }.joined(separator: ",\n    ")
@@ -188,14 +188,14 @@ enum PostgresSchema {
     }
 
     /// Tables in an order that respects foreign keys when filled (and the reverse when emptied).
-    static let tables = ["runs", "accounts", "leads", "lead_provenance", "reconciliation", "files", "synced_contents",
+    static let tables = ["runs", "accounts", "leads", "lead_provenance", "log_sources", "log_entries", "files", "synced_contents",
                          "feed_state", "handoffs", "suppressions", "routing_cursors", "match_blocks", "match_blocks_full",
                          "merges", "review_queue", "match_decisions", "sales_stages", "lead_redirects", "erased_leads",
                          "store_secrets", "sales_edits", "file_leases", "feed_polls", "deliveries"]
 
     /// Tables whose id is an identity column: after rows are copied in with their ids, the sequence must
     /// move past them.
-    static let identityTables = ["lead_provenance", "reconciliation", "merges", "review_queue", "sales_stages", "deliveries"]
+    static let identityTables = ["lead_provenance", "log_sources", "log_entries", "merges", "review_queue", "sales_stages", "deliveries"]
 
     /// Creates the schema in an empty database, under an advisory lock so that instances starting together
     /// create it once.
@@ -218,6 +218,7 @@ enum PostgresSchema {
         if current < 6 { try Schema.v6(db) }
         if current < 7 { try Schema.v7(db) }
         if current < 8 { try Schema.v8(db) }
+        if current < 9 { try Schema.v9(db) }
         try db.execute(sql: "INSERT INTO leadsync_schema (version) VALUES (?)", arguments: [version])
     }
 }

@@ -221,7 +221,7 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     /// the data files (VACUUM cannot run inside a transaction: each is its own statement).
     public func checkpoint() throws {
         try withConnection { connection in
-            for table in ["leads", "lead_provenance", "reconciliation", "merges", "review_queue", "sales_stages", "sales_edits", "suppressions"] {
+            for table in ["leads", "lead_provenance", "log_entries", "merges", "review_queue", "sales_stages", "sales_edits", "suppressions"] {
                 try connection.execute(sql: "VACUUM \(table)")
             }
         }

@@ -315,18 +315,40 @@ public struct StoreTransaction: PipelineView {
     /// so after a crash the checkpoint and the data always agree.
     /// - Parameter reading: with status `.done`, the fingerprint the content was read with, recorded so a
     ///   later drop of the same content can replay its log (`replayUnchangedFile`).
-    /// Appends lines to the reconciliation log.
+    /// Appends lines to the reconciliation log, in input order (the log's ids follow the order of the rows).
     public func writeEntries(_ entries: [ReconciliationEntry], runID: String, fileChecksum: String?) throws {
+        var sources: [String: Int64] = [:]
         var values: [SQLValue] = []
-        values.reserveCapacity(entries.count * 10)
+        values.reserveCapacity(entries.count * 9)
         for entry in entries {
-            values += SQLArguments([runID, entry.ref.connector, entry.ref.description, entry.externalID, entry.action.rawValue,
-                                    entry.leadID, entry.accountID, entry.status?.rawValue, entry.reason, fileChecksum]).values
+            let connector = entry.ref.connector
+            let source: Int64
+            if let known = sources[connector] {
+                source = known
+            } else {
+                source = try logSource(runID: runID, connector: connector, fileChecksum: fileChecksum)
+                sources[connector] = source
+            }
+            values += SQLArguments([source, entry.ref.description, entry.externalID, entry.action.rawValue,
+                                    entry.leadID, entry.accountID, entry.status?.rawValue, entry.reason]).values
         }
-        // In input order, many rows per statement (the log's ids follow the order of the rows).
-        try insertRows(values, columns: 10) { rows in
-            "INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum) VALUES \(rows)"
+        try insertRows(values, columns: 8) { rows in
+            "INSERT INTO log_entries (source, record_ref, external_id, action, lead_id, account_id, status, reason) VALUES \(rows)"
         }
+    }
+
+    /// The `log_sources` row of a run's entries for one connector and file content, made on first use.
+    /// Looked up in each transaction rather than cached: a rolled-back batch takes its new row with it.
+    func logSource(runID: String, connector: String, fileChecksum: String?) throws -> Int64 {
+        let arguments: SQLArguments = [runID, connector, fileChecksum ?? ""]
+        let find = "SELECT id FROM log_sources WHERE run_id = ? AND connector = ? AND file_checksum = ?"
+        if let id = try db.fetchOne(Int64.self, sql: find, arguments: arguments) { return id }
+        try db.execute(sql: "INSERT INTO log_sources (run_id, connector, file_checksum) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                       arguments: arguments)
+        guard let id = try db.fetchOne(Int64.self, sql: find, arguments: arguments) else {
+            throw StoreError("the reconciliation log's source for run \(runID), connector \(connector) could not be written")
+        }
+        return id
     }
 
     /// Runs `sql` over `values` (`columns` per row), as many rows per statement as fit; `sql` makes the
@@ -381,60 +403,63 @@ public struct StoreTransaction: PipelineView {
                                             arguments: [connector, checksum, reading]) else { return nil }
         let records: Int = synced["records"], lastRun: String = synced["run_id"]
         guard records > 0 else { return nil }
-        // ?1 connector, ?2 checksum, ?3 this run, ?4 the file name (the new refs' prefix), ?5 the run that logged it last.
-        let arguments: SQLArguments = [connector, checksum, runID, name, lastRun]
-        let hash = db.position(of: "'#'", in: "record_ref"), rHash = db.position(of: "'#'", in: "r.record_ref")
+        // The entries the run that completed the content wrote, when it wrote them all.
+        let lastSource = try db.fetchOne(Int64.self, sql: "SELECT id FROM log_sources WHERE run_id = ? AND connector = ? AND file_checksum = ?",
+                                         arguments: [lastRun, connector, checksum])
+        let lastRunLog = try lastSource.flatMap { source in
+            try db.fetchRow(sql: "SELECT COUNT(*) AS n, MIN(id) AS first, MAX(id) AS last FROM log_entries WHERE source = ?", arguments: [source])
+        }
+        let wholeInLastRun = lastSource != nil && (lastRunLog?["n"] as Int?) == records
+        // ?1 connector, ?2 checksum, ?3 the run that logged it last's source, ?4 the file name (the new refs' prefix).
+        let arguments: SQLArguments = [connector, checksum, lastSource ?? -1, name]
+        let hash = db.position(of: "'#'", in: "e.record_ref"), rHash = db.position(of: "'#'", in: "r.record_ref")
         // Usually the run that completed the content logged all of it; after a crash and resume the log is
         // spread over runs, and the latest entry per line is taken instead.
-        let lastRunLog = try db.fetchRow(sql: """
-            SELECT COUNT(*) AS n, MIN(id) AS first, MAX(id) AS last FROM reconciliation WHERE run_id = ?5 AND connector = ?1 AND file_checksum = ?2
-            """, arguments: arguments)
-        let wholeInLastRun = (lastRunLog?["n"] as Int?) == records
         let latest = wholeInLastRun
-            ? "SELECT id FROM reconciliation WHERE run_id = ?5 AND connector = ?1 AND file_checksum = ?2"
+            ? "SELECT id FROM log_entries WHERE source = ?3"
             : """
-              SELECT MAX(id) FROM reconciliation WHERE connector = ?1 AND file_checksum = ?2
-              GROUP BY substr(record_ref, \(hash))
+              SELECT MAX(e.id) FROM log_entries e JOIN log_sources s ON s.id = e.source
+              WHERE s.connector = ?1 AND s.file_checksum = ?2 GROUP BY substr(e.record_ref, \(hash))
               """
 
         let row = try db.fetchRow(sql: """
             SELECT COUNT(*) AS n, SUM(CASE WHEN r.lead_id IS NOT NULL AND l.id IS NULL THEN 1 ELSE 0 END) AS gone
-            FROM reconciliation r LEFT JOIN leads l ON l.id = r.lead_id WHERE r.id IN (\(latest))
+            FROM log_entries r LEFT JOIN leads l ON l.id = r.lead_id WHERE r.id IN (\(latest))
             """, arguments: arguments)
         guard let row, (row["n"] as Int) == records, (row["gone"] as Int?) ?? 0 == 0 else { return nil }
-        func copyLog(where source: String, _ arguments: SQLArguments) throws {
+        let source = try logSource(runID: runID, connector: connector, fileChecksum: checksum)
+        func copyLog(where filter: String, _ arguments: SQLArguments) throws {
+            // ?5 this run's source.
             try db.execute(sql: """
-                INSERT INTO reconciliation (run_id, connector, record_ref, external_id, action, lead_id, account_id, status, reason, file_checksum)
-                SELECT ?3, r.connector, ?4 || substr(r.record_ref, \(rHash)), r.external_id,
+                INSERT INTO log_entries (source, record_ref, external_id, action, lead_id, account_id, status, reason)
+                SELECT ?5, ?4 || substr(r.record_ref, \(rHash)), r.external_id,
                        CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.action ELSE 'unchanged' END,
                        r.lead_id, CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.account_id ELSE l.account_id END,
                        CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.status ELSE l.status END,
-                       CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.reason ELSE l.status_reason END,
-                       r.file_checksum
-                FROM reconciliation r LEFT JOIN leads l ON l.id = r.lead_id
-                WHERE \(source) ORDER BY r.id
+                       CASE WHEN r.action IN ('rejected', 'suppressed') THEN r.reason ELSE l.status_reason END
+                FROM log_entries r LEFT JOIN leads l ON l.id = r.lead_id
+                WHERE \(filter) ORDER BY r.id
                 """, arguments: arguments)
         }
+        let copyArguments = SQLArguments(arguments.values + [.integer(source)])
         if wholeInLastRun, let first = lastRunLog?["first"] as Int64?, let last = lastRunLog?["last"] as Int64? {
             // Ranges of ids, in order, so the copies keep the log's order. On SQLite the unary `+` keeps the
-            // planner on the id range instead of walking the run's whole index for each range.
+            // planner on the id range instead of walking the source's whole index for each range.
             let plus = db.dialect == .sqlite ? "+" : ""
             var start = first
             while start <= last {
                 let end = min(last, start + Int64(max(1, rowsPerStatement)) - 1)
-                try copyLog(where: "\(plus)r.run_id = ?5 AND \(plus)r.connector = ?1 AND \(plus)r.file_checksum = ?2 AND r.id BETWEEN ?6 AND ?7",
-                            SQLArguments(arguments.values + [.integer(start), .integer(end)]))
+                try copyLog(where: "\(plus)r.source = ?3 AND r.id BETWEEN ?6 AND ?7",
+                            SQLArguments(copyArguments.values + [.integer(start), .integer(end)]))
                 start = end + 1
             }
         } else {
             // After a crash and resume (rare): the latest entry per line, in one statement.
-            try copyLog(where: "r.id IN (\(latest))", arguments)
+            try copyLog(where: "r.id IN (\(latest))", copyArguments)
         }
         var summary = ConnectorSummary()
-        for row in try db.fetchRows(sql: """
-            SELECT action, status, COUNT(*) AS n FROM reconciliation WHERE run_id = ? AND connector = ? AND file_checksum = ?
-            GROUP BY action, status
-            """, arguments: [runID, connector, checksum]) {
+        for row in try db.fetchRows(sql: "SELECT action, status, COUNT(*) AS n FROM log_entries WHERE source = ? GROUP BY action, status",
+                                    arguments: [source]) {
             let n: Int = row["n"]
             summary.received += n
             switch ReconciliationAction(rawValue: row["action"]) {

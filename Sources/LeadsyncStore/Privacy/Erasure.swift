@@ -138,7 +138,7 @@ extension StoreTransaction {
             DELETE FROM synced_contents WHERE EXISTS (SELECT 1 FROM reconciliation r WHERE r.lead_id IN (\(marks))
                 AND r.connector = synced_contents.connector AND r.file_checksum = synced_contents.checksum)
             """, arguments: leadArgs)
-        summary.logEntriesScrubbed = try db.execute(sql: "UPDATE reconciliation SET external_id = NULL, reason = ? WHERE lead_id IN (\(marks))",
+        summary.logEntriesScrubbed = try db.execute(sql: "UPDATE log_entries SET external_id = NULL, reason = ? WHERE lead_id IN (\(marks))",
                                                     arguments: SQLArguments([reason]) + leadArgs)
         try db.execute(sql: "DELETE FROM match_blocks WHERE provenance_id IN (SELECT id FROM lead_provenance WHERE lead_id IN (\(marks)))", arguments: leadArgs)
         summary.sourceRecords = try db.execute(sql: "DELETE FROM lead_provenance WHERE lead_id IN (\(marks))", arguments: leadArgs)
@@ -189,8 +189,11 @@ extension StoreTransaction {
 
     /// Rejected records logged by runs started before `before` lose their external id; returns how many.
     public func scrubRejectedEntries(runsBefore before: String, dryRun: Bool) throws -> Int {
-        let filter = "action = 'rejected' AND external_id IS NOT NULL AND run_id IN (SELECT id FROM runs WHERE started_at < ?)"
-        if dryRun { return try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM reconciliation WHERE \(filter)", arguments: [before]) ?? 0 }
-        return try db.execute(sql: "UPDATE reconciliation SET external_id = NULL WHERE \(filter)", arguments: [before])
+        let filter = """
+            action = 'rejected' AND external_id IS NOT NULL
+            AND source IN (SELECT s.id FROM log_sources s JOIN runs ru ON ru.id = s.run_id WHERE ru.started_at < ?)
+            """
+        if dryRun { return try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM log_entries WHERE \(filter)", arguments: [before]) ?? 0 }
+        return try db.execute(sql: "UPDATE log_entries SET external_id = NULL WHERE \(filter)", arguments: [before])
     }
 }
