@@ -28,13 +28,10 @@ public struct HandoffReportQuery {
 
     // MARK: - queries
 
-    /// Runs in the period, optionally one connector: the filter shared by the log-based sections.
-    private var runFilter: String {
-        "r.run_id IN (SELECT id FROM runs WHERE started_at >= ?1 AND started_at < ?2)" + (scope.connector == nil ? "" : " AND r.connector = ?3")
-    }
-    /// The same filter as a join, for scans led by a selective index on the log (exceptions, qualified
-    /// entries): `FROM reconciliation r \(runJoin) WHERE … AND \(runPeriod)`. CROSS JOIN keeps the log as
-    /// the outer loop, so SQLite walks that index once instead of probing it run by run.
+    /// Runs in the period, optionally one connector, as a join, for scans led by a selective index on the
+    /// log (exceptions, qualified entries): `FROM reconciliation r \(runJoin) WHERE … AND \(runPeriod)`.
+    /// CROSS JOIN keeps the log as the outer loop, so SQLite walks that index once instead of probing it
+    /// run by run.
     private var runJoin: String { db.orderedJoin("runs ru", on: "ru.id = r.run_id") }
     private var runPeriod: String {
         "ru.started_at >= ?1 AND ru.started_at < ?2" + (scope.connector == nil ? "" : " AND r.connector = ?3")
@@ -45,12 +42,18 @@ public struct HandoffReportQuery {
 
     private func balance() throws -> Report.Section {
         let actions = ReconciliationAction.allCases.map(\.rawValue)
-        // Counted from the (run, connector, action) index alone; the runs table is joined to the few groups.
+        // Counted from the log's (source, action) index alone, in its order; the sources (a run's files of a
+        // connector) and the runs are joined to the few groups. Through the reconciliation view, grouping
+        // by the run id sorted every entry (0.65 s against 0.14 s for 900k entries).
+        let sources = "SELECT s.id FROM log_sources s WHERE s.run_id IN (SELECT id FROM runs WHERE started_at >= ?1 AND started_at < ?2)"
+            + (scope.connector == nil ? "" : " AND s.connector = ?3")
         let grouped = try db.fetchRows(sql: """
             SELECT g.run_id, g.connector, g.action, g.n, ru.started_at, ru.status,
                    \(db.receivedInSummary("ru.summary", connector: "g.connector")) AS reported
-            FROM (SELECT r.run_id, r.connector, r.action, COUNT(*) AS n FROM reconciliation r WHERE \(runFilter)
-                  GROUP BY r.run_id, r.connector, r.action) g
+            FROM (SELECT s.run_id, s.connector, e.action, SUM(e.n) AS n
+                  FROM (SELECT source, action, COUNT(*) AS n FROM log_entries WHERE source IN (\(sources)) GROUP BY source, action) e
+                  JOIN log_sources s ON s.id = e.source
+                  GROUP BY s.run_id, s.connector, e.action) g
             JOIN runs ru ON ru.id = g.run_id
             ORDER BY ru.started_at, g.run_id, g.connector
             """, arguments: arguments)
