@@ -75,7 +75,7 @@ public struct Mapping: Sendable {
             if present.isEmpty && !rule.columns.isEmpty { missing.append(field.rawValue) }
             bound.append(BoundMapping.Field(field: field, rule: rule, columns: present))
         }
-        let modified = lastModified.map { ($0, columns(for: $0)) }
+        let modified = lastModified.map { BoundMapping.Field(field: .created_at, rule: $0, columns: columns(for: $0)) }
         let extras = header.indices.filter { !claimed.contains($0) }.map { ($0, TextFolding.trim(header[$0])) }
         return BoundMapping(mappingName: name, columnCount: header.count, fields: bound, lastModified: modified,
                             extraColumns: extras, unmatchedFields: missing)
@@ -90,14 +90,35 @@ public struct BoundMapping: Sendable {
     let fields: [Field]
 
     /// One field's rule and the columns it reads. A class: applying a mapping walks these for every record,
-    /// and a tuple with the rule in it (strings, arrays, a dictionary) was copied each time.
+    /// and a tuple with the rule in it (strings, arrays, a dictionary) was copied each time. The rule is
+    /// read in place by `value(in:)`: passed as an argument, it was copied (six references retained and
+    /// released) for every field of every record.
     final class Field: Sendable {
         let field: CanonicalField
         let rule: FieldRule
         let columns: [Int]
         init(field: CanonicalField, rule: FieldRule, columns: [Int]) { self.field = field; self.rule = rule; self.columns = columns }
+
+        /// The rule's value for one record: the first of its columns the record fills, then constant, value
+        /// map, name split and default, in that order.
+        func value(in values: [String]) -> String {
+            var value = ""
+            for column in columns where column < values.count {
+                value = TextFolding.trim(values[column])
+                if !value.isEmpty { break }
+            }
+            if let separator = rule.join, value.unicodeScalars.contains("\u{1E}") {
+                value = value.replacingOccurrences(of: "\u{1E}", with: separator)
+            }
+            if value.isEmpty, let constant = rule.constant { value = constant }
+            if !rule.valueMap.isEmpty, let replaced = rule.valueMap[TextFolding.fold(value)] { value = replaced }
+            if let part = rule.splitName { value = BoundMapping.split(fullName: value, part: part) }
+            if value.isEmpty, let fallback = rule.defaultValue { value = fallback }
+            return value
+        }
     }
-    let lastModified: (FieldRule, [Int])?
+    /// The rule of the source's last-modified time (its `field` is unused).
+    let lastModified: Field?
     let extraColumns: [(Int, String)]
     /// Canonical fields whose source column is absent from this header.
     public let unmatchedFields: [String]
@@ -110,38 +131,20 @@ public struct BoundMapping: Sendable {
     public func apply(_ values: [String]) -> MappedRecord {
         var mapped = MappedRecord()
         for bound in fields {
-            let value = Self.value(of: bound.rule, columns: bound.columns, in: values)
+            let value = bound.value(in: values)
             if !value.isEmpty { mapped.raw[bound.field] = value }
             if let format = bound.rule.dateFormat { mapped.dateFormats[bound.field] = format }
         }
-        if let (rule, columns) = lastModified {
-            let value = Self.value(of: rule, columns: columns, in: values)
+        if let lastModified {
+            let value = lastModified.value(in: values)
             if !value.isEmpty { mapped.lastModified = value }
-            mapped.lastModifiedFormat = rule.dateFormat
+            mapped.lastModifiedFormat = lastModified.rule.dateFormat
         }
         for (column, name) in extraColumns where column < values.count {
             let value = TextFolding.trim(values[column])
             if !value.isEmpty { mapped.extra[name] = value }
         }
         return mapped
-    }
-
-    /// The rule's value for one record: the first of its columns the record fills, then constant, value map,
-    /// name split and default, in that order.
-    static func value(of rule: FieldRule, columns: [Int], in values: [String]) -> String {
-        var value = ""
-        for column in columns where column < values.count {
-            value = TextFolding.trim(values[column])
-            if !value.isEmpty { break }
-        }
-        if let separator = rule.join, value.unicodeScalars.contains("\u{1E}") {
-            value = value.replacingOccurrences(of: "\u{1E}", with: separator)
-        }
-        if value.isEmpty, let constant = rule.constant { value = constant }
-        if !rule.valueMap.isEmpty, let replaced = rule.valueMap[TextFolding.fold(value)] { value = replaced }
-        if let part = rule.splitName { value = split(fullName: value, part: part) }
-        if value.isEmpty, let fallback = rule.defaultValue { value = fallback }
-        return value
     }
 
     /// "Jean-Pierre de la Fontaine" → first "Jean-Pierre", last "de la Fontaine"; "Dupont, Marie" is last-first.
