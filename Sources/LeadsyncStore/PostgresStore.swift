@@ -230,8 +230,13 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     /// Runs one statement on a connection of its own, outside any store (test fixtures and `store migrate`
     /// create and drop databases with it).
     public static func administer(_ settings: PostgresSettings, _ sql: String) throws {
-        let store = PostgresStore(unmigrated: settings)
-        _ = try store.withConnection { try $0.execute(sql: sql) }
+        try administer(settings) { _ = try $0.execute(sql: sql) }
+    }
+
+    /// Runs `body` on a connection of its own to a database that is not migrated (the schema tests build an
+    /// old store with it).
+    static func administer(_ settings: PostgresSettings, _ body: (PostgresSQLConnection) throws -> Void) throws {
+        try PostgresStore(unmigrated: settings).withConnection(body)
     }
 
     private init(unmigrated settings: PostgresSettings) {

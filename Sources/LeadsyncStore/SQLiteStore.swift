@@ -60,7 +60,10 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
             }
             writer = readOnly ? try DatabaseQueue(path: path, configuration: configuration)
                               : try DatabasePool(path: path, configuration: configuration)
-            if !readOnly { try Schema.migrator.migrate(writer) }
+            if !readOnly {
+                try Schema.createIfNew(writer)
+                try Schema.migrator.migrate(writer)
+            }
             checkpointer = readOnly ? nil : try WALCheckpointer(path: path, limitBytes: walLimitBytes)
         } catch let error as DatabaseError {
             throw StoreError("cannot open the SQLite store at \(path): \(error.message ?? "\(error)"). Check that the directory exists and is writable, or change store.sqlite in leadsync.yaml")

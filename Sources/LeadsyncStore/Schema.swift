@@ -1,10 +1,27 @@
 import GRDB
 import LeadsyncCore
 
-/// Versioned schema of the pipeline store. Documented for people querying it in docs/store-schema.md.
+/// The SQLite store's migration steps, v1 to the latest: a store an older leadsync made runs the steps it
+/// lacks. A new store is created from `SchemaDefinition` instead (`createIfNew`), and
+/// `SchemaDefinitionTests` checks that the steps end in the definition. Documented for people querying it
+/// in docs/store-schema.md.
 enum Schema {
     /// Canonical fields as lead columns; `created_at` is the source's own creation time.
     static let leadFieldColumns = CanonicalField.allCases.map(\.rawValue)
+
+    /// Creates an empty database from the definition, in one transaction, and records every migration step
+    /// as done, so the migrator that runs next has nothing to do. A database with any table is left to it.
+    static func createIfNew(_ writer: any DatabaseWriter) throws {
+        try writer.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") == 0 else { return }
+            try SchemaDefinition.create(SQLiteConnection(db))
+            // GRDB's own record of the steps done, as its migrator makes it.
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            for step in SchemaDefinition.sqliteSteps {
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [step])
+            }
+        }
+    }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -232,11 +249,8 @@ enum Schema {
                 PRIMARY KEY (lead_id, field)
             );
             """)
-            // The salt of erased people's suppression hashes: without it the hashes cannot be checked against
-            // guessed addresses by someone holding only a copy of the suppressions.
-            var generator = SystemRandomNumberGenerator()
-            let salt = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
-            try db.execute(sql: "INSERT INTO store_secrets (name, value) VALUES ('suppression_salt', ?)", arguments: [salt])
+            // The salt of erased people's suppression hashes (see `SchemaDefinition.create`).
+            try db.execute(sql: "INSERT INTO store_secrets (name, value) VALUES ('suppression_salt', ?)", arguments: [SchemaDefinition.newSalt()])
         }
         // v4: several instances sharing one store (PostgreSQL): who holds a claimed file, and when a feed was
         // last polled by any of them. Same tables on SQLite, so a store moves between the two whole.
