@@ -11,14 +11,19 @@ enum Schema {
 
     /// Creates an empty database from the definition, in one transaction, and records every migration step
     /// as done, so the migrator that runs next has nothing to do. A database with any table is left to it.
+    /// The transaction is IMMEDIATE: two processes opening a new file together (a daemon and a command) take
+    /// turns, and the second finds the tables the first made.
     static func createIfNew(_ writer: any DatabaseWriter) throws {
-        try writer.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") == 0 else { return }
-            try SchemaDefinition.create(SQLiteConnection(db))
-            // GRDB's own record of the steps done, as its migrator makes it.
-            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
-            for step in SchemaDefinition.sqliteSteps {
-                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [step])
+        try writer.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                guard try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") == 0 else { return .commit }
+                try SchemaDefinition.create(SQLiteConnection(db))
+                // GRDB's own record of the steps done, as its migrator makes it.
+                try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+                for step in SchemaDefinition.sqliteSteps {
+                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [step])
+                }
+                return .commit
             }
         }
     }

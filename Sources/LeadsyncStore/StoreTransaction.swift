@@ -311,10 +311,6 @@ public struct StoreTransaction: PipelineView {
         }
     }
 
-    /// Records how far a claimed file has been committed. Written in the same transaction as the batch,
-    /// so after a crash the checkpoint and the data always agree.
-    /// - Parameter reading: with status `.done`, the fingerprint the content was read with, recorded so a
-    ///   later drop of the same content can replay its log (`replayUnchangedFile`).
     /// Appends lines to the reconciliation log, in input order (the log's ids follow the order of the rows).
     public func writeEntries(_ entries: [ReconciliationEntry], runID: String, fileChecksum: String?) throws {
         var sources: [String: Int64] = [:]
@@ -373,6 +369,10 @@ public struct StoreTransaction: PipelineView {
         }
     }
 
+    /// Records how far a claimed file has been committed. Written in the same transaction as the batch,
+    /// so after a crash the checkpoint and the data always agree.
+    /// - Parameter reading: with status `.done`, the fingerprint the content was read with, recorded so a
+    ///   later drop of the same content can replay its log (`replayUnchangedFile`).
     public func saveCheckpoint(connector: String, file: String, checksum: String, recordsDone: Int, status: FileStatus,
                                reading: String? = nil, runID: String, now: String) throws {
         try db.execute(sql: """
