@@ -45,6 +45,21 @@ final class ProfileCache: @unchecked Sendable {
         return profile
     }
 
+    /// Profiles held.
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return newer.count + older.count
+    }
+
+    /// Drops every profile: an erasure leaves no decoded copy of the person's records in this process.
+    func removeAll() {
+        lock.lock()
+        defer { lock.unlock() }
+        newer = [:]
+        older = [:]
+    }
+
     private func keep(_ id: Int64, _ entry: Entry) {
         if newer.count >= generationSize {
             older = newer

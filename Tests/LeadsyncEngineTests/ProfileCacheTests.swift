@@ -62,5 +62,12 @@ import LeadsyncConnectors
         #expect(decoded.entries.map(\.leadID) == cached.entries.map(\.leadID))
         #expect(decoded.leads == cached.leads && decoded.merges.count == cached.merges.count)
         #expect(decoded.entries.contains { $0.action == .merged }, "fuzzy and exact merges through the blocks")
+
+        // An erasure through this store leaves no decoded profile in the process.
+        #expect(store.profiles.count > 0)
+        let erased = Int64(try ws.count("SELECT min(id) FROM leads"))
+        let summary = try store.batch { tx in try tx.forget(leadIDs: [erased], now: "2026-11-28T00:00:00Z") }
+        #expect(summary.leads == 1)
+        #expect(store.profiles.count == 0)
     }
 }

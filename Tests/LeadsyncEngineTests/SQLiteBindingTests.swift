@@ -73,6 +73,29 @@ import Testing
 
     /// Lookups pad a short chunk to a power of two by repeating its last key, so a statement kind has a few
     /// texts; a full chunk stays as it is, and every key is still asked.
+    /// Column names are kept per statement: after a schema change in the same transaction, the same SQL
+    /// reads the new columns, and a statement read after many others are dropped gets its own names.
+    @Test func columnNamesFollowASchemaChange() throws {
+        let directory = try TemporaryDirectory()
+        let queue = try DatabaseQueue(path: directory.path("t.sqlite").path)
+        try queue.write { db in
+            let connection = SQLiteConnection(db)
+            try connection.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)")
+            try connection.execute(sql: "INSERT INTO t (id, a) VALUES (1, 'x')")
+            #expect(try connection.fetchRows(sql: "SELECT * FROM t")[0].columns.names == ["id", "a"])
+            try connection.execute(sql: "ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'y'")
+            let row = try #require(try connection.fetchRows(sql: "SELECT * FROM t").first)
+            #expect(row.columns.names == ["id", "a", "b"] && row["b"] as String == "y")
+            // Statements of different shapes, each after a schema change that drops GRDB's cached statements:
+            // whatever address each lands at, each reads its own columns.
+            for n in 1...40 {
+                try connection.execute(sql: "ALTER TABLE t ADD COLUMN c\(n) TEXT")
+                let columns = (0..<(n % 4 + 1)).map { "id AS k\($0)" }.joined(separator: ", ")
+                #expect(try connection.fetchRows(sql: "SELECT \(columns) FROM t")[0].columns.names.count == n % 4 + 1)
+            }
+        }
+    }
+
     @Test func lookupChunksHaveFewSizesAndKeepEveryKey() {
         for count in [1, 3, 8, 9, 499, 500, 501, 1234] {
             let keys = Array(0..<count)

@@ -6,8 +6,11 @@ import GRDBSQLite
 final class SQLiteConnection: SQLConnection {
     let db: Database
     var dialect: SQLDialect { .sqlite }
-    /// Column names per prepared statement, built once.
-    private var columnsOf: [ObjectIdentifier: SQLColumns] = [:]
+    /// Column names per prepared statement, built once. Kept with the statement's SQL, and forgotten after a
+    /// schema change: GRDB drops its cached statements when the schema changes, and a statement prepared
+    /// after that may live at a dropped one's address (a test reading two columns was handed the three
+    /// names of the statement that had lived there, and trapped).
+    private var columnsOf: [ObjectIdentifier: (sql: String, columns: SQLColumns)] = [:]
 
     /// Where the writer keeps its long statements across transactions; nil: long statements are prepared
     /// for each use.
@@ -60,11 +63,22 @@ final class SQLiteConnection: SQLConnection {
 
     @discardableResult
     func execute(sql: String, arguments: SQLArguments) throws -> Int {
-        try statement(sql, arguments).execute()
+        let statement = try statement(sql, arguments)
+        if sqlite3_stmt_readonly(statement.sqliteStatement) == 0, Self.changesSchema(sql) { columnsOf.removeAll() }
+        try statement.execute()
         return db.changesCount
     }
 
-    func script(_ sql: String) throws { try db.execute(sql: sql) }
+    func script(_ sql: String) throws {
+        columnsOf.removeAll()
+        try db.execute(sql: sql)
+    }
+
+    /// CREATE, ALTER or DROP: statements after it may read other columns under the same SQL.
+    static func changesSchema(_ sql: String) -> Bool {
+        let start = sql.drop(while: \.isWhitespace).prefix(6).uppercased()
+        return start.hasPrefix("CREATE") || start.hasPrefix("ALTER") || start.hasPrefix("DROP")
+    }
 
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
         let statement = try statement(sql, arguments)
@@ -72,11 +86,11 @@ final class SQLiteConnection: SQLConnection {
         if sql.utf8.count > SQLDialect.longestKeptSQL {
             // Not cached: another statement may later live at this one's address.
             columns = SQLColumns(statement.columnNames)
-        } else if let known = columnsOf[ObjectIdentifier(statement)] {
-            columns = known
+        } else if let known = columnsOf[ObjectIdentifier(statement)], known.sql == sql {
+            columns = known.columns
         } else {
             columns = SQLColumns(statement.columnNames)
-            columnsOf[ObjectIdentifier(statement)] = columns
+            columnsOf[ObjectIdentifier(statement)] = (sql, columns)
         }
         let cursor = try Row.fetchCursor(statement)
         let count = columns.names.count
