@@ -70,9 +70,6 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     public var location: String { settings.redacted }
     public var transactionObserver: (@Sendable (Duration) -> Void)?
     private let logger: Logger
-    /// Match profiles decoded in earlier batches (see `ProfileCache`): valid across instances, as an entry is
-    /// used only for the stored text it was decoded from.
-    let profiles = ProfileCache()
     private let condition = NSCondition()
     private var idle: [PostgresSQLConnection] = []
     private var open = 0
@@ -162,7 +159,7 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
             try connection.execute(sql: "BEGIN")
             do {
                 if writerLock { try connection.execute(sql: "SELECT pg_advisory_xact_lock(\(Self.writerLock))") }
-                let result = try body(StoreTransaction(db: connection, profiles: profiles))
+                let result = try body(StoreTransaction(db: connection))
                 try connection.execute(sql: commit ? "COMMIT" : "ROLLBACK")
                 if commit && writerLock { refreshPlannerStatistics(connection) }
                 return result

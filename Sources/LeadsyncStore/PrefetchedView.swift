@@ -123,7 +123,7 @@ public final class PrefetchedView: PipelineView {
                 WHERE b.key IN (\(Self.marks(chunk.count)))
                 """, arguments: SQLArguments(Array(chunk))) { row in
                 let id: Int64 = row["provenance_id"]
-                if members[id] == nil { members[id] = .some(tx.member(row, provenanceID: id)) }
+                if members[id] == nil { members[id] = .some(StoreTransaction.member(row)) }
                 membersByKey[row["key"], default: []].append(id)
             }
             for (key, ids) in membersByKey {

@@ -21,8 +21,6 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
     public var transactionObserver: (@Sendable (Duration) -> Void)?
     /// The writer's long statements (multi-row inserts), kept from one batch transaction to the next.
     private let longStatements = LongStatementCache()
-    /// Match profiles decoded in earlier batches (see `ProfileCache`).
-    let profiles = ProfileCache()
     /// Copies committed WAL frames into the file beside the writer instead of inside its commits; nil for a
     /// read-only store.
     let checkpointer: WALCheckpointer?
@@ -100,7 +98,7 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
             let result = try writer.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
-                    result = try body(StoreTransaction(db: SQLiteConnection(db, longStatements: longStatements), profiles: profiles))
+                    result = try body(StoreTransaction(db: SQLiteConnection(db, longStatements: longStatements)))
                     return ending
                 }
                 return result!

@@ -5,13 +5,6 @@ import LeadsyncCore
 /// methods that persist a batch's outcome.
 public struct StoreTransaction: PipelineView {
     let db: any SQLConnection
-    /// Profiles decoded in earlier transactions of the same store (see `ProfileCache`); nil: decode each.
-    let profiles: ProfileCache?
-
-    init(db: any SQLConnection, profiles: ProfileCache? = nil) {
-        self.db = db
-        self.profiles = profiles
-    }
 
     // MARK: PipelineView
 
@@ -168,14 +161,6 @@ public struct StoreTransaction: PipelineView {
 
     static func member(_ row: SQLRow) -> MatchMember? {
         guard let text: String = row["profile"], let profile = MatchProfile(encoded: text) else { return nil }
-        return MatchMember(leadID: row["lead_id"], identity: (row["connector"] as String) + "|" + (row["identity"] as String), profile: profile)
-    }
-
-    /// A member read with its provenance row's id, its profile taken from the cache when the stored text is
-    /// the one already decoded.
-    func member(_ row: SQLRow, provenanceID: Int64) -> MatchMember? {
-        guard let profiles else { return Self.member(row) }
-        guard let text: String = row["profile"], let profile = profiles.profile(id: provenanceID, encoded: text) else { return nil }
         return MatchMember(leadID: row["lead_id"], identity: (row["connector"] as String) + "|" + (row["identity"] as String), profile: profile)
     }
 

@@ -118,7 +118,6 @@ extension StoreTransaction {
     func erase(leadIDs ids: [Int64], suppress: Bool, reason: String, now: String, deliveries: DeliveryRouting = .none) throws -> ErasureSummary {
         var summary = ErasureSummary()
         guard !ids.isEmpty else { return summary }
-        profiles?.removeAll()
         let keys = suppress ? try suppressionKeys(ofLeads: ids) : []
         // Leads a reviewer merged into these ones: their log entries are the person's too.
         let merged = try db.fetchAll(Int64.self, sql: "SELECT from_id FROM lead_redirects WHERE into_id IN (\(PrefetchedView.marks(ids.count)))",
