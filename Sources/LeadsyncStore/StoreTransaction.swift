@@ -313,18 +313,17 @@ public struct StoreTransaction: PipelineView {
 
     /// Appends lines to the reconciliation log, in input order (the log's ids follow the order of the rows).
     public func writeEntries(_ entries: [ReconciliationEntry], runID: String, fileChecksum: String?) throws {
-        var sources: [String: Int64] = [:]
+        // A batch's entries are of one connector: its source is looked up once, and another connector's
+        // (a rare mixed batch) when it comes.
+        var current: (connector: String, source: Int64)?
         var values: [SQLValue] = []
-        values.reserveCapacity(entries.count * 9)
+        values.reserveCapacity(entries.count * 8)
         for entry in entries {
             let connector = entry.ref.connector
-            let source: Int64
-            if let known = sources[connector] {
-                source = known
-            } else {
-                source = try logSource(runID: runID, connector: connector, fileChecksum: fileChecksum)
-                sources[connector] = source
+            if current?.connector != connector {
+                current = (connector, try logSource(runID: runID, connector: connector, fileChecksum: fileChecksum))
             }
+            let source = current!.source
             values += SQLArguments([source, entry.ref.description, entry.externalID, entry.action.rawValue,
                                     entry.leadID, entry.accountID, entry.status?.rawValue, entry.reason]).values
         }

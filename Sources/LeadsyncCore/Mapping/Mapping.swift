@@ -75,7 +75,7 @@ public struct Mapping: Sendable {
             if present.isEmpty && !rule.columns.isEmpty { missing.append(field.rawValue) }
             bound.append(BoundMapping.Field(field: field, rule: rule, columns: present))
         }
-        let modified = lastModified.map { BoundMapping.Field(field: .created_at, rule: $0, columns: columns(for: $0)) }
+        let modified = lastModified.map { BoundMapping.ColumnRule(rule: $0, columns: columns(for: $0)) }
         let extras = header.indices.filter { !claimed.contains($0) }.map { ($0, TextFolding.trim(header[$0])) }
         return BoundMapping(mappingName: name, columnCount: header.count, fields: bound, lastModified: modified,
                             extraColumns: extras, unmatchedFields: missing)
@@ -89,19 +89,18 @@ public struct BoundMapping: Sendable {
     /// Each field's candidate columns present in the header, in the rule's order.
     let fields: [Field]
 
-    /// One field's rule and the columns it reads. A class: applying a mapping walks these for every record,
-    /// and a tuple with the rule in it (strings, arrays, a dictionary) was copied each time. The rule is
-    /// read in place by `value(in:)`: passed as an argument, it was copied (six references retained and
-    /// released) for every field of every record.
-    final class Field: Sendable {
-        let field: CanonicalField
+    /// A rule and the columns of this header it reads. A class: applying a mapping walks these for every
+    /// record, and a tuple with the rule in it (strings, arrays, a dictionary) was copied each time. The
+    /// rule is read in place by `value(in:)`: passed as an argument, it was copied (six references retained
+    /// and released) for every field of every record. Not final only for `Field`; immutable, so `Sendable`.
+    class ColumnRule: @unchecked Sendable {
         let rule: FieldRule
         let columns: [Int]
-        init(field: CanonicalField, rule: FieldRule, columns: [Int]) { self.field = field; self.rule = rule; self.columns = columns }
+        init(rule: FieldRule, columns: [Int]) { self.rule = rule; self.columns = columns }
 
         /// The rule's value for one record: the first of its columns the record fills, then constant, value
         /// map, name split and default, in that order.
-        func value(in values: [String]) -> String {
+        final func value(in values: [String]) -> String {
             var value = ""
             for column in columns where column < values.count {
                 value = TextFolding.trim(values[column])
@@ -117,8 +116,14 @@ public struct BoundMapping: Sendable {
             return value
         }
     }
-    /// The rule of the source's last-modified time (its `field` is unused).
-    let lastModified: Field?
+
+    /// A canonical field's rule and columns.
+    final class Field: ColumnRule, @unchecked Sendable {
+        let field: CanonicalField
+        init(field: CanonicalField, rule: FieldRule, columns: [Int]) { self.field = field; super.init(rule: rule, columns: columns) }
+    }
+    /// The rule of the source's last-modified time.
+    let lastModified: ColumnRule?
     let extraColumns: [(Int, String)]
     /// Canonical fields whose source column is absent from this header.
     public let unmatchedFields: [String]
