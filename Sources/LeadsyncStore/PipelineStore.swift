@@ -1,3 +1,5 @@
+import LeadsyncCore
+
 /// The sales pipeline store, SQLite or PostgreSQL: everything else in leadsync sees only this. Both run the
 /// same store code (`StoreTransaction`, `StoreReader`) over an `SQLConnection`.
 public protocol PipelineStore: AnyObject, Sendable {
@@ -20,4 +22,12 @@ public protocol PipelineStore: AnyObject, Sendable {
     /// Makes deleted rows unrecoverable from the store's files (after an erasure): SQLite's WAL is emptied
     /// into the secure-deleted database; PostgreSQL's dead row versions are vacuumed.
     func checkpoint() throws
+    /// A batch's view fetched now from the last committed state, while earlier batches are still being
+    /// matched and written, to be brought up to date in the batch's own transaction
+    /// (`StoreTransaction.prefetchedView(for:ahead:)`); nil where the store cannot read beside its writer.
+    func prefetchAhead(_ records: [IncomingRecord], blocks: Bool) -> AheadPrefetch?
+}
+
+extension PipelineStore {
+    public func prefetchAhead(_ records: [IncomingRecord], blocks: Bool) -> AheadPrefetch? { nil }
 }

@@ -26,6 +26,10 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
     let checkpointer: WALCheckpointer?
     /// The WAL size past which a write transaction waits for the checkpointer to catch up.
     static let walLimitBytes = 256 << 20
+    /// The page cache of the connection that prefetches ahead of the writer.
+    static let aheadCacheKiB = 16384
+    /// The last commit through this store: read before a prefetch's snapshot, so it knows what the snapshot holds.
+    private let lastCommit = Locked(CommitPoint(sequence: 0, dataVersion: -1))
 
     /// Opens (creating if needed) and migrates the store. WAL with `synchronous=NORMAL`: a killed process
     /// loses nothing committed; only a power cut may lose the last transactions, never consistency.
@@ -65,6 +69,10 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
                 try Schema.migrator.migrate(writer)
             }
             checkpointer = readOnly ? nil : try WALCheckpointer(path: path, limitBytes: walLimitBytes)
+            if !readOnly {
+                let version = try writer.writeWithoutTransaction { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? -1 }
+                lastCommit.value = CommitPoint(sequence: 0, dataVersion: version)
+            }
         } catch let error as DatabaseError {
             throw StoreError("cannot open the SQLite store at \(path): \(error.message ?? "\(error)"). Check that the directory exists and is writable, or change store.sqlite in leadsync.yaml")
         }
@@ -97,9 +105,15 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
         do {
             let result = try writer.writeWithoutTransaction { db in
                 var result: T?
+                // One writer connection, so commits are numbered in the order they happen.
+                let sequence = lastCommit.value.sequence + 1
                 try db.inTransaction(.immediate) {
-                    result = try body(StoreTransaction(db: SQLiteConnection(db, longStatements: longStatements)))
+                    result = try body(StoreTransaction(db: SQLiteConnection(db, longStatements: longStatements), sequence: sequence))
                     return ending
+                }
+                if ending == .commit {
+                    let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? -1
+                    lastCommit.value = CommitPoint(sequence: sequence, dataVersion: version)
                 }
                 return result!
             }
@@ -143,7 +157,31 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
+    /// Reads on one of the pool's reading connections, beside the writer (WAL). A failed read is not an
+    /// error here: the batch's transaction fetches everything again and reports what fails there.
+    public func prefetchAhead(_ records: [IncomingRecord], blocks: Bool) -> AheadPrefetch? {
+        guard !(writer is DatabaseQueue) else { return nil }
+        let basis = lastCommit.value  // before the snapshot begins: every commit counted here is in it
+        return try? writer.read { db in
+            // The lookups' pages are mostly in the writer's cache or the OS's: a smaller cache of its own
+            // keeps this second connection from adding another 64 MiB to the sync's memory.
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.aheadCacheKiB)")
+            return try AheadPrefetch(records: records, blocks: blocks, basis: basis, reader: StoreTransaction(db: SQLiteConnection(db)))
+        }
+    }
+
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
         try writer.read { db in try body(StoreReader(db: SQLiteConnection(db))) }
+    }
+}
+
+/// A value shared between the writer and the threads that prefetch ahead of it.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

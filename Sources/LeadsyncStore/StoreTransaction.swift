@@ -5,6 +5,14 @@ import LeadsyncCore
 /// methods that persist a batch's outcome.
 public struct StoreTransaction: PipelineView {
     let db: any SQLConnection
+    /// The number this transaction's commit will have among the store's commits (SQLite: one writer, so
+    /// commits are numbered in order); 0 where the store does not number them. A view prefetched ahead from a
+    /// snapshot knows by it which commits came after its snapshot.
+    public let sequence: UInt64
+
+    init(db: any SQLConnection, sequence: UInt64 = 0) {
+        self.db = db; self.sequence = sequence
+    }
 
     // MARK: PipelineView
 
@@ -54,6 +62,11 @@ public struct StoreTransaction: PipelineView {
         return try fuzzyCompanyMatches([companyKey])[companyKey] ?? nil
     }
 
+    /// The first word of a company match key: the fuzzy lookup's candidates are the accounts sharing it.
+    static func companyWord(_ key: String) -> String {
+        key.split(whereSeparator: { $0 == " " || $0 == "|" }).first.map(String.init) ?? ""
+    }
+
     /// Fuzzy company lookup, for many keys in a few statements: the oldest account whose company words match
     /// (`CompanyNormaliser.keysMatch`) among the candidates — the accounts whose company name starts with the
     /// same first word (an index range), at most 25 on either side of the key in name order. That is all of
@@ -61,17 +74,26 @@ public struct StoreTransaction: PipelineView {
     /// leading words, however old. Only ids and names are read for the candidates (the company_key index
     /// covers them), and whole rows only for the winners, so a batch never holds its candidates' rows.
     func fuzzyCompanyMatches(_ keys: [String]) throws -> [String: Account?] {
+        var windows: [String: CompanyWindow] = [:]
+        return try fuzzyCompanyMatches(keys, windows: &windows)
+    }
+
+    /// - Parameter windows: set to the range of accounts each key's candidates came from.
+    func fuzzyCompanyMatches(_ keys: [String], windows: inout [String: CompanyWindow]) throws -> [String: Account?] {
         var winners: [String: Int64] = [:]
+        /// Candidates read per key and side (0: at or after the key, 1: before), in the order read.
+        var read: [String: [[CompanyWindow.Candidate]]] = [:]
         let keyed = keys.compactMap { key in
-            key.split(whereSeparator: { $0 == " " || $0 == "|" }).first.map { (key: key, word: String($0)) }
+            let word = Self.companyWord(key)
+            return word.isEmpty ? nil : (key: key, word: word)
         }
         for chunk in PrefetchedView.lookupChunks(keyed, size: 25) {
             // Each side is an index range read in order and cut at 25 rows, whatever the range's size.
             let sql = chunk.indices.map { index in
                 let n = index - chunk.startIndex
-                return "SELECT * FROM (SELECT \(n) AS key_number, id, company_key FROM accounts WHERE company_key >= ? AND company_key < ? "
+                return "SELECT * FROM (SELECT \(n) AS key_number, 0 AS side, id, company_key FROM accounts WHERE company_key >= ? AND company_key < ? "
                     + "ORDER BY company_key LIMIT 25) AS a\(n) UNION ALL "
-                    + "SELECT * FROM (SELECT \(n) AS key_number, id, company_key FROM accounts WHERE company_key >= ? AND company_key < ? "
+                    + "SELECT * FROM (SELECT \(n) AS key_number, 1 AS side, id, company_key FROM accounts WHERE company_key >= ? AND company_key < ? "
                     + "ORDER BY company_key DESC LIMIT 25) AS b\(n)"
             }.joined(separator: " UNION ALL ")
             var arguments: [SQLValue] = []
@@ -79,7 +101,9 @@ public struct StoreTransaction: PipelineView {
             try db.forEachRow(sql: sql, arguments: SQLArguments(arguments)) { row in
                 let key = chunk[chunk.startIndex + (row["key_number"] as Int)].key
                 let id: Int64 = row["id"]
-                guard let name: String = row["company_key"], CompanyNormaliser.keysMatch(name, key) else { return }
+                guard let name: String = row["company_key"] else { return }
+                read[key, default: [[], []]][row["side"] as Int].append(CompanyWindow.Candidate(id: id, name: name))
+                guard CompanyNormaliser.keysMatch(name, key) else { return }
                 if let best = winners[key], best <= id { return }
                 winners[key] = id
             }
@@ -94,6 +118,10 @@ public struct StoreTransaction: PipelineView {
         }
         var matches: [String: Account?] = [:]
         for key in keys { matches[key] = .some(winners[key].flatMap { accounts[$0] }) }
+        for (key, word) in keyed {
+            let sides = read[key] ?? [[], []]
+            windows[key] = CompanyWindow(key: key, word: word, after: sides[0], before: sides[1])
+        }
         return matches
     }
 
@@ -135,7 +163,11 @@ public struct StoreTransaction: PipelineView {
 
     /// The keys (as hashes) not known to be too common.
     func usableBlockKeys(_ keys: [String]) throws -> [Int64] {
-        let hashes = keys.map(Self.blockHash)
+        try usableBlocks(keys.map(Self.blockHash))
+    }
+
+    /// The blocks (by key hash) not known to be too common.
+    func usableBlocks(_ hashes: [Int64]) throws -> [Int64] {
         var full = Set<Int64>()
         for chunk in PrefetchedView.lookupChunks(hashes, size: db.dialect.keysPerLookup) {
             full.formUnion(try db.fetchAll(Int64.self, sql: "SELECT key FROM match_blocks_full WHERE key IN (\(PrefetchedView.marks(chunk.count)))",
@@ -184,8 +216,11 @@ public struct StoreTransaction: PipelineView {
     /// Persists one batch: leads, accounts, provenance, reconciliation entries, handoffs, suppressions,
     /// routing positions. Call inside `SQLiteStore.batch`, together with `saveCheckpoint`.
     /// - Parameter deliveries: the destinations taking each event: the batch's outbox rows go in with it.
+    /// - Returns: what the batch changed among the answers a prefetched view holds.
+    @discardableResult
     public func write(_ outcome: BatchOutcome, runID: String, now: String, fileChecksum: String? = nil,
-                      deliveries: DeliveryRouting = .none) throws {
+                      deliveries: DeliveryRouting = .none) throws -> StoreChanges {
+        var changes = StoreChanges(outcome)
         // Each kind of row goes in many rows per statement: on PostgreSQL every statement is a round trip,
         // and a batch of 5,000 leads written row by row spent most of its time waiting on them.
         var accountRows: [SQLValue] = []
@@ -220,7 +255,7 @@ public struct StoreTransaction: PipelineView {
         for drift in outcome.salesDrift {
             try driftUpdate.execute(arguments: [drift.value, drift.leadID, drift.field.rawValue])
         }
-        try writeProvenance(outcome.provenance, runID: runID)
+        (changes.filedMembers, changes.filed) = try writeProvenance(outcome.provenance, runID: runID)
         if !outcome.valueUpdates.isEmpty {
             var updates: [SQLValue] = []
             for update in outcome.valueUpdates {
@@ -281,11 +316,19 @@ public struct StoreTransaction: PipelineView {
             try db.execute(sql: "INSERT INTO routing_cursors (team, position) VALUES (?, ?) ON CONFLICT(team) DO UPDATE SET position = excluded.position",
                            arguments: [team, position])
         }
+        return changes
     }
 
     /// Links records to their leads, and files each newly linked record under its blocking keys. An identity
     /// already linked is left alone (ON CONFLICT DO NOTHING returns no row for it): its blocks are in place.
-    func writeProvenance(_ links: [ProvenanceLink], runID: String) throws {
+    /// - Returns: the newly linked records as block members (as read back from the store), and each (block
+    ///   key hash, member) filing in order; those for a block already full are among them, though not filed.
+    @discardableResult
+    func writeProvenance(_ links: [ProvenanceLink], runID: String) throws -> (members: [MatchMember], filed: [StoreChanges.Filing]) {
+        var members: [MatchMember] = []
+        var filed: [StoreChanges.Filing] = []
+        var leadOf: [String: Int64] = [:]
+        for link in links { leadOf[link.connector + "\u{1}" + link.identity] = leadOf[link.connector + "\u{1}" + link.identity] ?? link.leadID }
         var rows: [SQLValue] = []
         var profiles: [String: MatchProfile] = [:]
         for link in links {
@@ -300,15 +343,26 @@ public struct StoreTransaction: PipelineView {
                 VALUES \(marks) ON CONFLICT(connector, identity) DO NOTHING RETURNING id, connector, identity
                 """, arguments: arguments)
             for row in inserted {
-                guard let profile = profiles[(row["connector"] as String) + "\u{1}" + (row["identity"] as String)] else { continue }
+                let connector: String = row["connector"], identity: String = row["identity"]
+                guard let profile = profiles[connector + "\u{1}" + identity] else { continue }
                 let id: Int64 = row["id"]
-                for key in profile.blockingKeys { blocks += [.integer(Self.blockHash(key)), .integer(id)] }
+                // As `member(_:)` would read it back: the stored text decoded, without blocking keys.
+                let member = MatchProfile(encoded: profile.encoded).map {
+                    MatchMember(leadID: leadOf[connector + "\u{1}" + identity]!, identity: connector + "|" + identity, profile: $0)
+                }
+                if let member { members.append(member) }
+                for key in profile.blockingKeys {
+                    let hash = Self.blockHash(key)
+                    blocks += [.integer(hash), .integer(id)]
+                    if member != nil { filed.append(StoreChanges.Filing(block: hash, member: Int32(members.count - 1))) }
+                }
             }
         }
         try insertRows(blocks, columns: 2) { rows in
             "INSERT INTO match_blocks (key, provenance_id) SELECT v.column1, v.column2 FROM (VALUES \(rows)) AS v "
                 + "WHERE NOT EXISTS (SELECT 1 FROM match_blocks_full f WHERE f.key = v.column1) ON CONFLICT DO NOTHING"
         }
+        return (members, filed)
     }
 
     /// Appends lines to the reconciliation log, in input order (the log's ids follow the order of the rows).

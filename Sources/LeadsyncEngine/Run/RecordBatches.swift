@@ -1,12 +1,15 @@
 import Foundation
 import LeadsyncConnectors
 import LeadsyncCore
+import LeadsyncStore
 
 /// One batch of records read from a file, ready for the batch processor.
 struct RecordBatch {
     var records: [IncomingRecord]
     /// Data records read from the file so far, including this batch: the checkpoint once it commits.
     var recordsSeen: Int
+    /// The store's answers to the batch's keys, fetched on the reader thread (nil: fetched in its transaction).
+    var ahead: AheadPrefetch?
 }
 
 /// Turns rows or elements into records: shared by the CSV and XML readers.
@@ -96,7 +99,7 @@ final class RecordBatches: @unchecked Sendable {
             budget -= 1
             batch.append(shape())
         }
-        return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen)
+        return batch.isEmpty ? nil : RecordBatch(records: batch, recordsSeen: recordsSeen, ahead: nil)
     }
 
     /// The next item, or nil at the end of the document or of the budget. With the budget spent, one more
@@ -109,26 +112,35 @@ final class RecordBatches: @unchecked Sendable {
     }
 }
 
-/// Runs a `RecordBatches` on a dedicated thread, a batch or two ahead of the store writer, so reading and
-/// normalising (about a third of the work) overlap with matching and writing on a 2-core machine.
-/// A plain thread rather than a Task: the work is blocking CPU and file I/O, which must stay off Swift's
-/// cooperative pool.
+/// Runs a `RecordBatches` on a dedicated thread, a batch or two ahead of the store writer, so reading,
+/// normalising and the store lookups of each batch (`prefetch`) overlap with matching and writing on a
+/// 2-core machine. A plain thread rather than a Task: the work is blocking CPU and file I/O, which must stay
+/// off Swift's cooperative pool.
 final class BackgroundBatches: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [RecordBatch] = []
     private var finished = false
     private var failure: Error?
     private var cancelled = false
-    private let depth = 2
+    /// Batches read ahead. With the store's answers fetched ahead, one: the older a batch's snapshot, the more
+    /// of its answers the commits since have changed and its transaction must fetch again.
+    private let depth: Int
 
-    init(_ source: RecordBatches) {
+    /// - Parameter prefetch: the store's answers for a batch's records, read beside the writer (nil: none).
+    init(_ source: RecordBatches, prefetch: (@Sendable ([IncomingRecord]) -> AheadPrefetch?)? = nil) {
+        depth = prefetch == nil ? 2 : 1
         let thread = Thread { [self] in
             defer { condition.lock(); finished = true; condition.broadcast(); condition.unlock() }
             do {
-                while let batch = try source.next() {
+                while var batch = try source.next() {
                     condition.lock()
                     while queue.count >= depth && !cancelled { condition.wait() }
                     if cancelled { condition.unlock(); return }
+                    condition.unlock()
+                    // Looked up only once there is room: the lookups see the latest commits (fewer answers to
+                    // bring up to date), and no more than one batch's answers wait in the queue.
+                    batch.ahead = prefetch?(batch.records)
+                    condition.lock()
                     queue.append(batch)
                     condition.broadcast()
                     condition.unlock()

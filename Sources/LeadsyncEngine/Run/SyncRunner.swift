@@ -359,17 +359,28 @@ public final class SyncRunner {
         if let maxRecords = configuration.main.limits.maxRecordsPerRun {
             _ = records.limit(to: max(0, maxRecords - report.recordsTaken))
         }
-        let batches = BackgroundBatches(records)
+        let fuzzy = processor.matcher != nil
+        // Each batch's store lookups run on the reader thread while the batch before it is matched and
+        // written; its transaction then fetches again only what the commits since changed (`changes`).
+        let store = self.store
+        let batches = options.dryRun ? BackgroundBatches(records)
+                                     : BackgroundBatches(records, prefetch: { store.prefetchAhead($0, blocks: fuzzy) })
         defer { batches.cancel() }
         let started = Date()
         var committed = alreadyDone
+        /// What each of this document's commits changed, by commit sequence (only the last few are needed).
+        var changes: [UInt64: StoreChanges] = [:]
 
-        func flush(_ records: [IncomingRecord], recordsSeen: Int, final: Bool) throws {
+        func flush(_ records: [IncomingRecord], ahead: AheadPrefetch? = nil, recordsSeen: Int, final: Bool) throws {
+            var made: (sequence: UInt64, changes: StoreChanges)?
             try commit { tx in
                 try file.lease?.renew(tx)
+                var changed = StoreChanges()
                 if !records.isEmpty {
-                    let outcome = try processor.process(records, view: try tx.prefetchedView(for: records, blocks: processor.matcher != nil))
-                    try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum, deliveries: deliveryRouting)
+                    let view = try ahead.map { try tx.prefetchedView(for: records, ahead: $0, changes: changes, blocks: fuzzy) }
+                        ?? tx.prefetchedView(for: records, blocks: fuzzy)
+                    let outcome = try processor.process(records, view: view)
+                    changed = try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum, deliveries: deliveryRouting)
                     summary.add(outcome.summary)
                     report.recordsTaken += records.count
                     report.handedOff[connector.name, default: 0] += outcome.handoffs.count
@@ -377,6 +388,11 @@ public final class SyncRunner {
                 try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: recordsSeen,
                                       status: final ? .done : .claimed, reading: reading, runID: runID, now: now)
                 if final, let lease = file.lease { try tx.releaseFile(connector: lease.connector, name: lease.name) }
+                made = (tx.sequence, changed)
+            }
+            if let made, made.sequence > 0 {
+                changes[made.sequence] = made.changes
+                changes = changes.filter { $0.key + 4 > made.sequence }
             }
             committed = recordsSeen
             options.progress?.reading(connector: connector.name, file: file.name, records: recordsSeen,
@@ -384,7 +400,7 @@ public final class SyncRunner {
         }
 
         while let batch = try batches.next() {
-            try flush(batch.records, recordsSeen: batch.recordsSeen, final: false)
+            try flush(batch.records, ahead: batch.ahead, recordsSeen: batch.recordsSeen, final: false)
             // Stopping between batches: the file stays claimed with its checkpoint and resumes on the next start.
             if options.control?.stopRequested == true, !options.dryRun { throw RunInterrupted() }
         }
