@@ -27,7 +27,7 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
     /// The WAL size past which a write transaction waits for the checkpointer to catch up.
     static let walLimitBytes = 256 << 20
     /// The page cache of the connection that prefetches ahead of the writer.
-    static let aheadCacheKiB = 16384
+    static let aheadCacheKiB = 2048
     /// The last commit through this store: read before a prefetch's snapshot, so it knows what the snapshot holds.
     private let lastCommit = Locked(CommitPoint(sequence: 0, dataVersion: -1))
 

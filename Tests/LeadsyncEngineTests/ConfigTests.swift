@@ -50,6 +50,18 @@ import LeadsyncTesting
                           file: "leadsync.yaml", key: "daemon.max_concurent_runs", mentions: "did you mean 'max_concurrent_runs'")
     }
 
+    /// `lookups_ahead`: `auto` follows the batch size; `on`/`off` (or true/false) force it; anything else is refused.
+    @Test func lookupsAheadFollowTheBatchSizeUnlessSet() throws {
+        #expect(try Workspace(connectors: ["crm": "generic"]).configuration().main.looksUpAhead, "the default batch of 2000")
+        #expect(try !Workspace(connectors: ["crm": "generic"], batchSize: 5000).configuration().main.looksUpAhead)
+        #expect(try Workspace(connectors: ["crm": "generic"], batchSize: 5000, mainExtras: "lookups_ahead: on\n").configuration().main.looksUpAhead)
+        #expect(try !Workspace(connectors: ["crm": "generic"], mainExtras: "lookups_ahead: off\n").configuration().main.looksUpAhead)
+        #expect(try !Workspace(connectors: ["crm": "generic"], mainExtras: "lookups_ahead: false\n").configuration().main.looksUpAhead)
+        #expect(try Workspace(connectors: ["crm": "generic"], batchSize: 100, mainExtras: "lookups_ahead: auto\n").configuration().main.looksUpAhead)
+        let ws = try Workspace(connectors: ["crm": "generic"], mainExtras: "lookups_ahead: sometimes\n")
+        expectConfigError(ws, file: ws.configPath, key: "lookups_ahead", mentions: "auto, on or off")
+    }
+
     @Test func salesOutcomesConnectorAndReportSettings() throws {
         let ws = try Workspace(connectors: [:], mainExtras: "reports:\n  sla_business_hours: 16\n  business_hours: 08:00-18:00\n  healthy_coverage: 2.5\n")
         try FileManager.default.createDirectory(at: ws.directory.path("drops/crm"), withIntermediateDirectories: true)

@@ -87,6 +87,9 @@ public struct MainConfig: Sendable {
     public var rulesFile: URL
     public var normaliser: NormaliserSettings
     public var batchSize: Int
+    /// `lookups_ahead`: whether a batch's store lookups run on a second SQLite connection while the batch
+    /// before it is matched and written (nil: `auto`).
+    public var lookupsAhead: Bool?
     public var settleSeconds: Double
     public var daemon: DaemonSettings
     /// Per-field survivorship rules; fields not named keep the newest value.
@@ -95,7 +98,15 @@ public struct MainConfig: Sendable {
     public var retention = RetentionSettings()
     public var limits = InputLimits()
 
-    static let keys = ["store", "connectors_dir", "destinations_dir", "mappings_dir", "rules", "defaults", "batch_size", "settle_seconds", "daemon", "survivorship",
+    /// Batches of at most this many records look up ahead under `lookups_ahead: auto`. A batch's answers
+    /// held ahead take memory in proportion to the batch: at 5,000 records they added ~80 MB of peak RSS
+    /// for no gain beyond the noise; at 2,000, ~40 MB for 15–23% faster syncs.
+    static let autoLookupsAheadBatch = 2000
+
+    /// Whether syncs look their batches up ahead (SQLite only; PostgreSQL always looks up in the transaction).
+    public var looksUpAhead: Bool { lookupsAhead ?? (batchSize <= Self.autoLookupsAheadBatch) }
+
+    static let keys = ["store", "connectors_dir", "destinations_dir", "mappings_dir", "rules", "defaults", "batch_size", "lookups_ahead", "settle_seconds", "daemon", "survivorship",
                        "reports", "retention", "limits"]
     static let defaultsKeys = ["phone_region", "timezone", "free_mail_domains"]
 
@@ -161,6 +172,15 @@ public struct MainConfig: Sendable {
                 survivorship[field] = rule
             }
         }
+        var lookupsAhead: Bool?
+        if let node = root.child("lookups_ahead") {
+            switch try root.string("lookups_ahead") {
+            case "auto": lookupsAhead = nil
+            case "on", "true", "yes": lookupsAhead = true
+            case "off", "false", "no": lookupsAhead = false
+            default: throw node.error("must be auto, on or off")
+            }
+        }
         let settle = try root.double("settle_seconds") ?? 5
         guard settle >= 0 else { throw root.child("settle_seconds")!.error("must be zero or more") }
         return MainConfig(
@@ -170,7 +190,7 @@ public struct MainConfig: Sendable {
             destinationsDirectoryGiven: root.child("destinations_dir") != nil,
             mappingsDirectory: resolve(try root.string("mappings_dir") ?? "mappings"),
             rulesFile: resolve(try root.string("rules") ?? "rules/qualification.yaml"),
-            normaliser: settings, batchSize: batchSize, settleSeconds: settle,
+            normaliser: settings, batchSize: batchSize, lookupsAhead: lookupsAhead, settleSeconds: settle,
             daemon: try root.child("daemon").map(DaemonSettings.load) ?? DaemonSettings(), survivorship: survivorship,
             reports: try root.child("reports").map(ReportSettings.load) ?? ReportSettings(),
             retention: try root.child("retention").map(RetentionSettings.load) ?? RetentionSettings(),

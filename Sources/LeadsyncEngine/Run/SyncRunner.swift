@@ -363,8 +363,8 @@ public final class SyncRunner {
         // Each batch's store lookups run on the reader thread while the batch before it is matched and
         // written; its transaction then fetches again only what the commits since changed (`changes`).
         let store = self.store
-        let batches = options.dryRun ? BackgroundBatches(records)
-                                     : BackgroundBatches(records, prefetch: { store.prefetchAhead($0, blocks: fuzzy) })
+        let batches = options.dryRun || !configuration.main.looksUpAhead ? BackgroundBatches(records)
+            : BackgroundBatches(records, prefetch: { store.prefetchAhead($0, blocks: fuzzy) })
         defer { batches.cancel() }
         let started = Date()
         var committed = alreadyDone
@@ -392,7 +392,7 @@ public final class SyncRunner {
             }
             if let made, made.sequence > 0 {
                 changes[made.sequence] = made.changes
-                changes = changes.filter { $0.key + 4 > made.sequence }
+                changes = changes.filter { $0.key + 3 > made.sequence }
             }
             committed = recordsSeen
             options.progress?.reading(connector: connector.name, file: file.name, records: recordsSeen,
