@@ -71,7 +71,9 @@ struct PrefetchedAnswers {
     /// Fetches the answers to `keys` through `source`, replacing any held for them.
     /// - Parameter canWrite: `source` is the batch's transaction, where a block found too large is marked
     ///   full at once; otherwise it is kept in `fullBlocks` for the transaction to mark.
-    mutating func fetch(_ keys: BatchKeys, from source: StoreTransaction, canWrite: Bool) throws {
+    /// - Parameter keepWindows: keep each company key's candidates (`companyWindows`), which only answers
+    ///   looked up ahead need, to be brought up to date.
+    mutating func fetch(_ keys: BatchKeys, from source: StoreTransaction, canWrite: Bool, keepWindows: Bool = true) throws {
         let db = source.db
         let size = db.dialect.keysPerLookup
         for (connector, keys) in keys.identities {
@@ -118,7 +120,9 @@ struct PrefetchedAnswers {
         }
         let unmatched = keys.companies.filter { accountsByCompany[$0] == .some(nil) }
         for key in keys.companies { companyWindows[key] = nil }
-        for (key, match) in try source.fuzzyCompanyMatches(Array(unmatched), windows: &companyWindows) { accountsByCompany[key] = .some(match) }
+        var windows: [String: CompanyWindow] = [:]
+        for (key, match) in try source.fuzzyCompanyMatches(Array(unmatched), windows: &windows) { accountsByCompany[key] = .some(match) }
+        if keepWindows { companyWindows.merge(windows) { $1 } }
         // The domain accounts found look for a name-only account of their own company name to absorb.
         var nameKeys = Set<String>()
         for case let account? in Array(accountsByKey.values) + Array(accountsByCompany.values) where account.domain != nil {
@@ -379,7 +383,7 @@ extension StoreTransaction {
     /// - Parameter blocks: also fetch fuzzy matching's blocks (not needed when fuzzy matching is off).
     public func prefetchedView(for records: [IncomingRecord], blocks: Bool = true) throws -> PrefetchedView {
         var answers = PrefetchedAnswers()
-        try answers.fetch(BatchKeys(records: records, blocks: blocks), from: self, canWrite: true)
+        try answers.fetch(BatchKeys(records: records, blocks: blocks), from: self, canWrite: true, keepWindows: false)
         return PrefetchedView(tx: self, answers: answers)
     }
 }

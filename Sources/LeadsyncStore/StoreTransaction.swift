@@ -216,11 +216,13 @@ public struct StoreTransaction: PipelineView {
     /// Persists one batch: leads, accounts, provenance, reconciliation entries, handoffs, suppressions,
     /// routing positions. Call inside `SQLiteStore.batch`, together with `saveCheckpoint`.
     /// - Parameter deliveries: the destinations taking each event: the batch's outbox rows go in with it.
-    /// - Returns: what the batch changed among the answers a prefetched view holds.
+    /// - Parameter keepingChanges: also say what the batch changed among the answers a prefetched view holds
+    ///   (for the batches looked up ahead of this one); it costs memory and time, so only when asked.
+    /// - Returns: those changes, when asked.
     @discardableResult
     public func write(_ outcome: BatchOutcome, runID: String, now: String, fileChecksum: String? = nil,
-                      deliveries: DeliveryRouting = .none) throws -> StoreChanges {
-        var changes = StoreChanges(outcome)
+                      deliveries: DeliveryRouting = .none, keepingChanges: Bool = false) throws -> StoreChanges? {
+        var changes = keepingChanges ? StoreChanges(outcome) : nil
         // Each kind of row goes in many rows per statement: on PostgreSQL every statement is a round trip,
         // and a batch of 5,000 leads written row by row spent most of its time waiting on them.
         var accountRows: [SQLValue] = []
@@ -255,7 +257,9 @@ public struct StoreTransaction: PipelineView {
         for drift in outcome.salesDrift {
             try driftUpdate.execute(arguments: [drift.value, drift.leadID, drift.field.rawValue])
         }
-        (changes.filedMembers, changes.filed) = try writeProvenance(outcome.provenance, runID: runID)
+        let filed = try writeProvenance(outcome.provenance, runID: runID, keepingFiled: keepingChanges)
+        changes?.filedMembers = filed.members
+        changes?.filed = filed.filed
         if !outcome.valueUpdates.isEmpty {
             var updates: [SQLValue] = []
             for update in outcome.valueUpdates {
@@ -324,7 +328,8 @@ public struct StoreTransaction: PipelineView {
     /// - Returns: the newly linked records as block members (as read back from the store), and each (block
     ///   key hash, member) filing in order; those for a block already full are among them, though not filed.
     @discardableResult
-    func writeProvenance(_ links: [ProvenanceLink], runID: String) throws -> (members: [MatchMember], filed: [StoreChanges.Filing]) {
+    func writeProvenance(_ links: [ProvenanceLink], runID: String, keepingFiled: Bool = false) throws
+        -> (members: [MatchMember], filed: [StoreChanges.Filing]) {
         var members: [MatchMember] = []
         var filed: [StoreChanges.Filing] = []
         var leadOf: [String: Int64] = [:]
@@ -347,7 +352,7 @@ public struct StoreTransaction: PipelineView {
                 guard let profile = profiles[connector + "\u{1}" + identity] else { continue }
                 let id: Int64 = row["id"]
                 // As `member(_:)` would read it back: the stored text decoded, without blocking keys.
-                let member = MatchProfile(encoded: profile.encoded).map {
+                let member = !keepingFiled ? nil : MatchProfile(encoded: profile.encoded).map {
                     MatchMember(leadID: leadOf[connector + "\u{1}" + identity]!, identity: connector + "|" + identity, profile: $0)
                 }
                 if let member { members.append(member) }

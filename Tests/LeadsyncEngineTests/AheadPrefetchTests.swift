@@ -124,7 +124,7 @@ import LeadsyncTesting
     func commitEarlier(_ s: Setting) throws -> [UInt64: StoreChanges] {
         try s.store.batch { tx in
             let outcome = try s.processor.process(s.earlier, view: try tx.prefetchedView(for: s.earlier))
-            return [tx.sequence: try tx.write(outcome, runID: "r", now: "2026-11-27T00:00:00Z")]
+            return [tx.sequence: try #require(try tx.write(outcome, runID: "r", now: "2026-11-27T00:00:00Z", keepingChanges: true))]
         }
     }
 

@@ -100,7 +100,7 @@ public struct MainConfig: Sendable {
 
     /// Batches of at most this many records look up ahead under `lookups_ahead: auto`. A batch's answers
     /// held ahead take memory in proportion to the batch: at 5,000 records they added ~80 MB of peak RSS
-    /// for no gain beyond the noise; at 2,000, ~40 MB for 15–23% faster syncs.
+    /// for no gain beyond the noise; at 2,000, 25–45 MB for syncs 14% faster on average (README, Performance).
     static let autoLookupsAheadBatch = 2000
 
     /// Whether syncs look their batches up ahead (SQLite only; PostgreSQL always looks up in the transaction).

@@ -363,8 +363,8 @@ public final class SyncRunner {
         // Each batch's store lookups run on the reader thread while the batch before it is matched and
         // written; its transaction then fetches again only what the commits since changed (`changes`).
         let store = self.store
-        let batches = options.dryRun || !configuration.main.looksUpAhead ? BackgroundBatches(records)
-            : BackgroundBatches(records, prefetch: { store.prefetchAhead($0, blocks: fuzzy) })
+        let looksAhead = !options.dryRun && configuration.main.looksUpAhead
+        let batches = looksAhead ? BackgroundBatches(records, prefetch: { store.prefetchAhead($0, blocks: fuzzy) }) : BackgroundBatches(records)
         defer { batches.cancel() }
         let started = Date()
         var committed = alreadyDone
@@ -380,7 +380,8 @@ public final class SyncRunner {
                     let view = try ahead.map { try tx.prefetchedView(for: records, ahead: $0, changes: changes, blocks: fuzzy) }
                         ?? tx.prefetchedView(for: records, blocks: fuzzy)
                     let outcome = try processor.process(records, view: view)
-                    changed = try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum, deliveries: deliveryRouting)
+                    changed = try tx.write(outcome, runID: runID, now: now, fileChecksum: checksum, deliveries: deliveryRouting,
+                                           keepingChanges: looksAhead) ?? StoreChanges()
                     summary.add(outcome.summary)
                     report.recordsTaken += records.count
                     report.handedOff[connector.name, default: 0] += outcome.handoffs.count
@@ -390,7 +391,7 @@ public final class SyncRunner {
                 if final, let lease = file.lease { try tx.releaseFile(connector: lease.connector, name: lease.name) }
                 made = (tx.sequence, changed)
             }
-            if let made, made.sequence > 0 {
+            if looksAhead, let made, made.sequence > 0 {
                 changes[made.sequence] = made.changes
                 changes = changes.filter { $0.key + 3 > made.sequence }
             }
