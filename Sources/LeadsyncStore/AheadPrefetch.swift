@@ -73,24 +73,27 @@ struct CompanyWindow {
     /// The candidates once the accounts written since are among them, and the oldest that matches. Only a
     /// written account within a side's reach can enter it (pushing its farthest out when it had 25); the
     /// order they are taken in does not matter, as each side keeps the first 25 of all it could hold.
-    func winner(after written: WrittenCompanies) -> Int64? {
+    /// - Returns: nil when no written account is within reach (the answer stands).
+    func winner(after written: WrittenCompanies) -> Int64?? {
         var after = self.after, before = self.before
         let less = WrittenCompanies.less
-        var present = Set(after.map(\.id) + before.map(\.id))
         // Reach: up to and including the farthest name read on a full side ("\0" sorts right after a name).
         let afterEnd = after.count == Self.side ? after.last!.name + "\u{0}" : word + "\u{10FFFF}"
-        for (name, id) in written.named(from: key, upTo: afterEnd) where present.insert(id).inserted {
+        let beforeStart = before.count == Self.side ? before.last!.name : word
+        let enteringAfter = written.named(from: key, upTo: afterEnd), enteringBefore = written.named(from: beforeStart, upTo: key)
+        if enteringAfter.isEmpty && enteringBefore.isEmpty { return nil }
+        var present = Set(after.map(\.id) + before.map(\.id))
+        for (name, id) in enteringAfter where present.insert(id).inserted {
             let at = after.firstIndex { less(name, $0.name) || (!less($0.name, name) && id < $0.id) } ?? after.endIndex
             after.insert(Candidate(id: id, name: name), at: at)
             if after.count > Self.side { after.removeLast() }
         }
-        let beforeStart = before.count == Self.side ? before.last!.name : word
-        for (name, id) in written.named(from: beforeStart, upTo: key) where present.insert(id).inserted {
+        for (name, id) in enteringBefore where present.insert(id).inserted {
             let at = before.firstIndex { less($0.name, name) || (!less(name, $0.name) && id > $0.id) } ?? before.endIndex
             before.insert(Candidate(id: id, name: name), at: at)
             if before.count > Self.side { before.removeLast() }
         }
-        return (after + before).filter { CompanyNormaliser.keysMatch($0.name, key) }.map(\.id).min()
+        return .some((after + before).filter { CompanyNormaliser.keysMatch($0.name, key) }.map(\.id).min())
     }
 }
 

@@ -252,7 +252,7 @@ struct PrefetchedAnswers {
             let holder = written.holders[key]
             let winner: Int64?
             if let window = companyWindows[key] {
-                winner = holder ?? window.winner(after: written)
+                winner = holder ?? window.winner(after: written) ?? answer?.id
             } else if let answer, (holder ?? .max) > answer.id {
                 winner = answer.id  // an exact holder: only an older account taking the key would come first
             } else {
