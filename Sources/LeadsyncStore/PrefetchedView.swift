@@ -70,7 +70,7 @@ struct PrefetchedAnswers {
 
     /// Fetches the answers to `keys` through `source`, replacing any held for them.
     /// - Parameter canWrite: `source` is the batch's transaction, where a block found too large is marked
-    ///   full at once; otherwise it is kept in `fullBlocks` for the transaction to mark.
+    ///   full at once; otherwise it is kept in `fullBlocksToMark` for the transaction to mark.
     /// - Parameter keepWindows: keep each company key's candidates (`companyWindows`), which only answers
     ///   looked up ahead need, to be brought up to date.
     mutating func fetch(_ keys: BatchKeys, from source: StoreTransaction, canWrite: Bool, keepWindows: Bool = true) throws {
@@ -274,14 +274,12 @@ struct PrefetchedAnswers {
             var positions: [Int32: Int32] = [:]  // the change's members, as positions here
             for filing in change.filed where asked.blocks.contains(filing.block) && !fullBlocks.contains(filing.block) {
                 let member = change.filedMembers[Int(filing.member)]
-                var block = blocks[filing.block] ?? []
-                guard !block.contains(where: { members[Int($0)].identity == member.identity }) else { continue }
+                guard !(blocks[filing.block] ?? []).contains(where: { members[Int($0)].identity == member.identity }) else { continue }
                 if positions[filing.member] == nil {
                     members.append(member)
                     positions[filing.member] = Int32(members.count - 1)
                 }
-                block.append(positions[filing.member]!)
-                blocks[filing.block] = block
+                blocks[filing.block, default: []].append(positions[filing.member]!)  // in place, not a copy
             }
             for (from, into) in change.leadAbsorptions {
                 for index in members.indices where members[index].leadID == from { members[index].leadID = into }

@@ -332,14 +332,18 @@ public struct StoreTransaction: PipelineView {
         -> (members: [MatchMember], filed: [StoreChanges.Filing]) {
         var members: [MatchMember] = []
         var filed: [StoreChanges.Filing] = []
-        var leadOf: [String: Int64] = [:]
-        for link in links { leadOf[link.connector + "\u{1}" + link.identity] = leadOf[link.connector + "\u{1}" + link.identity] ?? link.leadID }
         var rows: [SQLValue] = []
-        var profiles: [String: MatchProfile] = [:]
+        /// Per identity: the lead its row is inserted with (its first link's), and the first profile given for it.
+        var linked: [String: (leadID: Int64, profile: MatchProfile?)] = [:]
         for link in links {
             rows += SQLArguments([link.leadID, link.connector, link.identity, link.ref, StoredRecord.mask(link.contributed),
                                   runID, link.profile?.encoded, link.values.map { StoredRecord.encode($0.fields) }, link.values?.recency]).values
-            if let profile = link.profile { profiles[link.connector + "\u{1}" + link.identity] = profiles[link.connector + "\u{1}" + link.identity] ?? profile }
+            let key = link.connector + "\u{1}" + link.identity
+            if let known = linked[key] {
+                if known.profile == nil, let profile = link.profile { linked[key]!.profile = profile }
+            } else {
+                linked[key] = (link.leadID, link.profile)
+            }
         }
         var blocks: [SQLValue] = []
         try forEachStatement(rows, columns: 9) { marks, arguments in
@@ -349,11 +353,11 @@ public struct StoreTransaction: PipelineView {
                 """, arguments: arguments)
             for row in inserted {
                 let connector: String = row["connector"], identity: String = row["identity"]
-                guard let profile = profiles[connector + "\u{1}" + identity] else { continue }
+                guard let link = linked[connector + "\u{1}" + identity], let profile = link.profile else { continue }
                 let id: Int64 = row["id"]
                 // As `member(_:)` would read it back: the stored text decoded, without blocking keys.
                 let member = !keepingFiled ? nil : MatchProfile(encoded: profile.encoded).map {
-                    MatchMember(leadID: leadOf[connector + "\u{1}" + identity]!, identity: connector + "|" + identity, profile: $0)
+                    MatchMember(leadID: link.leadID, identity: connector + "|" + identity, profile: $0)
                 }
                 if let member { members.append(member) }
                 for key in profile.blockingKeys {
