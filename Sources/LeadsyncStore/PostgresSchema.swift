@@ -11,7 +11,7 @@ enum PostgresSchema {
     static let version = SchemaDefinition.version
 
     /// Tables in an order that respects foreign keys when filled (and the reverse when emptied).
-    static let tables = ["runs", "accounts", "leads", "lead_provenance", "log_sources", "log_entries", "files", "synced_contents",
+    static let tables = ["runs", "accounts", "company_words", "company_word_counts", "account_aliases", "leads", "lead_provenance", "log_sources", "log_entries", "files", "synced_contents",
                          "feed_state", "handoffs", "suppressions", "routing_cursors", "match_blocks", "match_blocks_full",
                          "merges", "review_queue", "match_decisions", "sales_stages", "lead_redirects", "erased_leads",
                          "store_secrets", "sales_edits", "file_leases", "feed_polls", "deliveries"]
@@ -39,6 +39,7 @@ enum PostgresSchema {
             if current < 7 { try Schema.v7(db) }
             if current < 8 { try Schema.v8(db) }
             if current < 9 { try Schema.v9(db) }
+            if current < 10 { try Schema.v10(db) }
         }
         try db.execute(sql: "INSERT INTO leadsync_schema (version) VALUES (?)", arguments: [version])
     }

@@ -374,6 +374,12 @@ public final class PrefetchedView: PipelineView {
     }
     public func matchMembers(leadIDs: [Int64]) throws -> [MatchMember] { try tx.matchMembers(leadIDs: leadIDs) }
     public func separatedFrom(identity: String) throws -> Set<String> { try tx.separatedFrom(identity: identity) }
+    // Name-only accounts by their words: asked only for a company name no account holds, so in the transaction.
+    public func accountAlias(key: String) throws -> Account? { try tx.accountAlias(key: key) }
+    public func companyWordCounts(words: [String]) throws -> CompanyWordCounts { try tx.companyWordCounts(words: words) }
+    public func companyNameCandidates(words: [String], typoPrefixes: [String], country: String) throws -> [Account] {
+        try tx.companyNameCandidates(words: words, typoPrefixes: typoPrefixes, country: country)
+    }
 }
 
 extension StoreTransaction {

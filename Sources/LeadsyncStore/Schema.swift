@@ -282,6 +282,10 @@ enum Schema {
         migrator.registerMigration("v9") { db in
             try Schema.v9(SQLiteConnection(db))
         }
+        // v10: name-only accounts find each other by their words (see `v10`). The same step on PostgreSQL.
+        migrator.registerMigration("v10") { db in
+            try Schema.v10(SQLiteConnection(db))
+        }
         return migrator
     }
 
@@ -456,6 +460,34 @@ enum Schema {
             """)
         if !sqlite {
             try db.execute(sql: "SELECT setval(pg_get_serial_sequence('log_entries', 'id'), COALESCE((SELECT MAX(id) FROM log_entries), 0) + 1, false)")
+        }
+    }
+
+    /// v10, on either store: the words of name-only accounts (`company:` keys), their counts, and the company
+    /// names that joined an account spelled another way. The existing name-only accounts are indexed by the
+    /// name they were created with, in id order, a few thousand per statement, inside the migration's
+    /// transaction. Idempotent: a PostgreSQL store told it is at an older version finds the tables and leaves them.
+    static func v10(_ db: any SQLConnection) throws {
+        let sqlite = db.dialect == .sqlite
+        let exists = sqlite
+            ? try db.fetchOne(Int.self, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'company_words'") ?? 0
+            : try db.fetchOne(Int.self, sql: "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'company_words'") ?? 0
+        guard exists == 0 else { return }
+        let names: Set<String> = ["company_words", "company_word_counts", "account_aliases"]
+        for statement in SchemaDefinition.statements(for: db.dialect)
+        where names.contains(where: { statement.hasPrefix("CREATE TABLE \($0) (") }) || statement.contains(" ON account_aliases(") {
+            try db.execute(sql: statement)
+        }
+        let transaction = StoreTransaction(db: db)
+        var after: Int64 = 0
+        while true {
+            let rows = try db.fetchRows(sql: "SELECT id, key, name FROM accounts WHERE id > ? AND key LIKE 'company:%' ORDER BY id LIMIT 5000",
+                                        arguments: [after])
+            guard let last = rows.last else { break }
+            after = last["id"]
+            try transaction.indexCompanyNames(rows.map { row in
+                CompanyNameEntry(accountID: row["id"], key: row["key"], name: row["name"] as String?)
+            })
         }
     }
 

@@ -8,7 +8,7 @@ import LeadsyncCore
 /// documented for people querying them in docs/store-schema.md.
 enum SchemaDefinition {
     /// The version this definition is: PostgreSQL's `leadsync_schema`, and the last of SQLite's steps.
-    static let version = 9
+    static let version = 10
     /// SQLite's migration steps, by GRDB identifier: a store created from the definition has them all.
     static let sqliteSteps = (1...version).map { "v\($0)" }
 
@@ -82,6 +82,21 @@ enum SchemaDefinition {
             column("name", .text), column("domain", .text), column("country", .text), column("employees", .real),
             column("first_seen_at", .text, "NOT NULL"), column("updated_at", .text, "NOT NULL"),
             column("company_key", .orderedText, "", "a domain account's company match key and country"),
+        ]),
+        Table(name: "company_words", note: "the words of name-only accounts' names (see `CompanyWords`)", columns: [
+            column("word", .orderedText, "NOT NULL"),
+            column("country", .text, "NOT NULL", "the country of the account's key ('' when none)"),
+            column("account_id", .integer, "NOT NULL", "accounts(id), not declared: removed with it"),
+        ], constraints: ["PRIMARY KEY (word, country, account_id)"], withoutRowID: true),
+        Table(name: "company_word_counts", note: "how many name-only accounts use each word ('' counts them all)", columns: [
+            column("word", .text, "PRIMARY KEY"), column("accounts", .integer, "NOT NULL"),
+        ]),
+        Table(name: "account_aliases", note: "a company name that joined a name-only account spelled another way", columns: [
+            column("key", .text, "PRIMARY KEY", "company:MATCHKEY|COUNTRY as the records spell it"),
+            column("account_id", .integer, "NOT NULL"),
+            column("similarity", .real, "NOT NULL", "weighted word similarity (see `CompanyNameComparison`)"),
+            column("evidence", .text, "NOT NULL", "JSON: the shared words with their weights"),
+            column("run_id", .text, "NOT NULL"), column("at", .text, "NOT NULL"),
         ]),
         Table(name: "leads", note: nil, columns: [column("id", .assignedKey)]
             + Schema.leadFieldColumns.map { column($0, .text) }
@@ -256,6 +271,7 @@ enum SchemaDefinition {
     static let indexes = [
         "CREATE INDEX runs_started ON runs(started_at)",
         "CREATE INDEX accounts_company ON accounts(company_key) WHERE company_key IS NOT NULL",
+        "CREATE INDEX account_aliases_account ON account_aliases(account_id)",
         "CREATE INDEX leads_email ON leads(email)",
         "CREATE INDEX leads_phone_name ON leads(phone_key, last_name_key)",
         "CREATE INDEX leads_mobile_name ON leads(mobile_key, last_name_key)",

@@ -238,6 +238,8 @@ public struct StoreTransaction: PipelineView {
                 updated_at = excluded.updated_at
             """
         }
+        try indexCompanyNames(outcome.companyNames)
+        try writeCompanyAliases(outcome.companyAliases, runID: runID, now: now)
         let columns = Schema.leadFieldColumns + LeadRow.derivedColumns
         var leadRows: [SQLValue] = []
         for lead in outcome.leads {
@@ -310,6 +312,11 @@ public struct StoreTransaction: PipelineView {
             try insertRows(pairs, columns: 2) { rows in
                 "UPDATE leads SET account_id = v.column1 FROM (VALUES \(rows)) AS v WHERE leads.account_id = v.column2"
             }
+            // The company names that had joined it follow it; its words leave the index with it.
+            try insertRows(pairs, columns: 2) { rows in
+                "UPDATE account_aliases SET account_id = v.column1 FROM (VALUES \(rows)) AS v WHERE account_aliases.account_id = v.column2"
+            }
+            try unindexCompanyNames(accountIDs: outcome.accountAbsorptions.map(\.from))
             try insertRows(outcome.accountAbsorptions.map { .integer($0.from) }, columns: 1) { rows in
                 "DELETE FROM accounts WHERE id IN (VALUES \(rows))"
             }

@@ -23,7 +23,7 @@ import LeadsyncTesting
         }
         #expect(new.count == SchemaDefinition.tables.count + SchemaDefinition.views.count, "\(new.count) tables and views")
         let (steps, salt) = try DatabaseQueue(path: created).read { db in
-            (try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier"),
+            (try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid"),
              try String.fetchOne(db, sql: "SELECT value FROM store_secrets WHERE name = 'suppression_salt'"))
         }
         #expect(steps == SchemaDefinition.sqliteSteps, "every step recorded as done")

@@ -25,7 +25,7 @@ public enum CompanyNormaliser {
     }
 
     /// "s a r l" (from "S.A.R.L.") becomes "sarl"; single letters only join with their neighbours.
-    private static func joinInitials(_ tokens: [String]) -> [String] {
+    static func joinInitials(_ tokens: [String]) -> [String] {
         var out: [String] = []
         var run = ""
         for token in tokens {

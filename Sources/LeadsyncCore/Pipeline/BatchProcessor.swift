@@ -14,6 +14,10 @@ public struct BatchOutcome: Sendable {
     public var valueUpdates: [(connector: String, identity: String, values: RecordValues)] = []
     /// Company-name accounts folded into the domain account of the same company, found later: their leads move.
     public var accountAbsorptions: [(from: Int64, into: Int64)] = []
+    /// Name-only accounts this batch created, for the index of company words.
+    public var companyNames: [CompanyNameEntry] = []
+    /// Company names that joined a name-only account spelled another way.
+    public var companyAliases: [CompanyAlias] = []
     /// Leads found to be one person by a record whose exact keys name both (a bridge): the first moves into
     /// the second (its records, handoff and reviews) and is deleted, as when a reviewer merges two leads.
     public var leadAbsorptions: [(from: Int64, into: Int64)] = []
@@ -61,6 +65,8 @@ public struct BatchProcessor {
         outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
         outcome.routingCursors = work.cursors
         outcome.accountAbsorptions = work.absorptions
+        outcome.companyNames = work.companyNames
+        outcome.companyAliases = work.companyAliases
         return outcome
     }
 
@@ -214,6 +220,8 @@ public struct BatchProcessor {
         outcome.leads = [lead]
         outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
         outcome.accountAbsorptions = work.absorptions
+        outcome.companyNames = work.companyNames
+        outcome.companyAliases = work.companyAliases
         outcome.routingCursors = work.cursors
         outcome.merges = [MergeEvent(leadID: intoID, ref: ref, kind: "review", score: score, evidence: evidence, chosen: chosen)]
         return outcome
@@ -304,6 +312,8 @@ public struct BatchProcessor {
         outcome.leads = [rebuilt, alone]
         outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
         outcome.accountAbsorptions = work.absorptions
+        outcome.companyNames = work.companyNames
+        outcome.companyAliases = work.companyAliases
         outcome.routingCursors = work.cursors
         let entry = ReconciliationEntry(ref: splitRecord.ref, externalID: splitRecord.fields[.external_id], action: .created, leadID: alone.id,
                                         accountID: alone.accountID, status: alone.status, reason: "unmerged from lead \(leadID)")
@@ -567,6 +577,14 @@ struct WorkingSet {
 
     /// Domain accounts by company key, as this batch made or found them.
     var companyAccounts: [String: String] = [:]
+    /// Company names resolved by their words this batch: the key of the account each joined, or nil for
+    /// one that stands alone.
+    var companyAliasKeys: [String: String?] = [:]
+    var companyAliases: [CompanyAlias] = []
+    /// Name-only accounts created by this batch (for the store's index) and what they add to the counts.
+    var companyNames: [CompanyNameEntry] = []
+    var batchCompanyNames: [CompanyNameEntry] = []
+    var batchCompanyCounts = CompanyWordCounts()
     var absorptions: [(from: Int64, into: Int64)] = []
 
     /// The key of the domain account of this company (name match key and country), if one exists.
@@ -599,6 +617,7 @@ struct WorkingSet {
     /// company domain joins the domain account of the same company (name match key and country) if there is one.
     mutating func upsertAccount(key: String, domain: String?, from fields: LeadFields) throws -> Int64 {
         var key = key
+        var joining: CompanyAlias?
         if key.hasPrefix("company:") {
             let companyKey = String(key.dropFirst("company:".count))
             if let domainKey = companyAccounts[companyKey] {
@@ -607,6 +626,10 @@ struct WorkingSet {
                 accounts[stored.key] = accounts[stored.key] ?? stored
                 companyAccounts[companyKey] = stored.key
                 key = stored.key
+            } else if let joined = try nameOnlyAccountKey(key, name: fields[.company]) {
+                // The same firm spelled another way (or a name that already joined it).
+                joining = joined.alias
+                key = joined.key
             }
         }
         var account: Account
@@ -618,6 +641,11 @@ struct WorkingSet {
             account = Account(id: nextAccount, key: key, name: nil, domain: domain, country: nil, employees: nil)
             newAccountIDs.insert(nextAccount)
             nextAccount += 1
+            if key.hasPrefix("company:") { indexNewCompanyName(CompanyNameEntry(accountID: account.id, key: key, name: fields[.company])) }
+        }
+        if var alias = joining {
+            alias.accountID = account.id
+            companyAliases.append(alias)
         }
         let before = account
         if account.name == nil { account.name = fields[.company] }
@@ -630,7 +658,7 @@ struct WorkingSet {
             companyAccounts[companyKey] = account.key
             // Leads that reached this company by name before its domain was known move to the domain account.
             let nameKey = "company:" + companyKey
-            if let byName = try accounts[nameKey] ?? view.account(key: nameKey), byName.id != account.id {
+            if let byName = try accounts[nameKey] ?? view.account(key: nameKey) ?? aliasedAccount(nameKey), byName.id != account.id {
                 absorptions.append((from: byName.id, into: account.id))
                 let moving = leads.compactMap { $0.value.accountID == byName.id ? $0.key : nil }
                 for id in moving {
@@ -642,5 +670,68 @@ struct WorkingSet {
         accounts[key] = account
         if account != before || newAccountIDs.contains(account.id) { changedAccountKeys.insert(key) }
         return account.id
+    }
+}
+
+// MARK: Name-only accounts found by their words
+
+extension WorkingSet {
+    /// The account a company name with no domain belongs to when no account has its key: the account it
+    /// joined before (an alias), or a name-only account of the same country whose name shares its
+    /// distinctive words (`CompanyNameComparison.joins`); then the returned alias records why. Nil when the
+    /// name starts an account of its own. Candidates come from the store's word index and from the
+    /// accounts this batch created, so the cost per record does not grow with the store.
+    mutating func nameOnlyAccountKey(_ key: String, name: String?) throws -> (key: String, alias: CompanyAlias?)? {
+        if let known = companyAliasKeys[key] { return known.map { ($0, nil) } }
+        if accounts[key] != nil { return nil }
+        if let joined = try view.accountAlias(key: key) {
+            accounts[joined.key] = accounts[joined.key] ?? joined
+            companyAliasKeys[key] = joined.key
+            return (joined.key, nil)
+        }
+        if try view.account(key: key) != nil { companyAliasKeys[key] = .some(nil); return nil }
+        let entry = CompanyNameEntry(accountID: 0, key: key, name: name)
+        let words = entry.words, country = entry.country
+        guard !words.isEmpty else { return nil }
+        var counts = try view.companyWordCounts(words: words)
+        counts.accounts += batchCompanyCounts.accounts
+        for (word, n) in batchCompanyCounts.counts where words.contains(word) { counts.counts[word, default: 0] += n }
+        // Searched by its distinctive words only (a common word's postings say little and cost much), and
+        // by the first letters of its long words for a typo.
+        let searched = words.filter { counts.isDistinctive($0) }
+        var candidates = try view.companyNameCandidates(words: searched, typoPrefixes: words.compactMap(CompanyNameComparison.typoPrefix),
+                                                        country: country)
+        candidates += batchCompanyNames.filter { $0.country == country }.compactMap { accounts[$0.key] }
+        var best: (account: Account, comparison: CompanyNameComparison)?
+        for candidate in candidates where candidate.key.hasPrefix("company:") && candidate.key != key {
+            let theirs = CompanyNameEntry(accountID: candidate.id, key: candidate.key, name: candidate.name)
+            let comparison = CompanyNameComparison(words, theirs.words, counts: counts)
+            guard comparison.joins else { continue }
+            if let current = best, (current.comparison.similarity, -current.account.id) >= (comparison.similarity, -candidate.id) { continue }
+            best = (candidate, comparison)
+        }
+        guard let best else { companyAliasKeys[key] = .some(nil); return nil }
+        accounts[best.account.key] = accounts[best.account.key] ?? best.account
+        companyAliasKeys[key] = best.account.key
+        let alias = CompanyAlias(key: key, accountID: best.account.id, similarity: (best.comparison.similarity * 1000).rounded() / 1000,
+                                 evidence: best.comparison.evidence)
+        return (best.account.key, alias)
+    }
+
+    /// The name-only account a company name joined by its words (this batch or before), if any.
+    mutating func aliasedAccount(_ key: String) throws -> Account? {
+        if let known = companyAliasKeys[key] { return known.flatMap { accounts[$0] } }
+        guard let joined = try view.accountAlias(key: key) else { return nil }
+        accounts[joined.key] = accounts[joined.key] ?? joined
+        companyAliasKeys[key] = joined.key
+        return joined
+    }
+
+    /// A name-only account this batch created: the next names of the batch compare with it, and the counts
+    /// grow by its words, before the store has it.
+    mutating func indexNewCompanyName(_ entry: CompanyNameEntry) {
+        companyNames.append(entry)
+        batchCompanyNames.append(entry)
+        batchCompanyCounts.add(entry.words)
     }
 }

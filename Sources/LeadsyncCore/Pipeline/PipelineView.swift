@@ -22,6 +22,49 @@ public protocol PipelineView {
     func matchMembers(leadIDs: [Int64]) throws -> [MatchMember]
     /// Identities (`connector|identity`) a reviewer said are a different person from this one.
     func separatedFrom(identity: String) throws -> Set<String>
+    /// The account a company name (`company:MATCHKEY|COUNTRY`) joined because its words named that firm.
+    func accountAlias(key: String) throws -> Account?
+    /// How many name-only accounts use each of these words, and how many there are.
+    func companyWordCounts(words: [String]) throws -> CompanyWordCounts
+    /// Name-only accounts of this country that share one of `words`, or (for a typo) the first three
+    /// letters of one of `typoPrefixes`; at most a few hundred per word.
+    func companyNameCandidates(words: [String], typoPrefixes: [String], country: String) throws -> [Account]
+}
+
+extension PipelineView {
+    // Views with no name-only account index (tests' in-memory views) find no firm by its words.
+    public func accountAlias(key: String) throws -> Account? { nil }
+    public func companyWordCounts(words: [String]) throws -> CompanyWordCounts { CompanyWordCounts() }
+    public func companyNameCandidates(words: [String], typoPrefixes: [String], country: String) throws -> [Account] { [] }
+}
+
+/// A name-only account's name, for the index of company words.
+public struct CompanyNameEntry: Sendable, Equatable {
+    public var accountID: Int64
+    /// `company:MATCHKEY|COUNTRY`: the country part keeps firms of different countries apart.
+    public var key: String
+    public var name: String?
+    public init(accountID: Int64, key: String, name: String?) { self.accountID = accountID; self.key = key; self.name = name }
+
+    public var country: String { key.lastIndex(of: "|").map { String(key[key.index(after: $0)...]) } ?? "" }
+
+    /// The words the name is indexed by: the name as first spelled, else the match key of the account's key.
+    public var words: [String] {
+        if let name, case let words = CompanyWords.of(name), !words.isEmpty { return words }
+        let matchKey = key.dropFirst("company:".count).split(separator: "|").first.map(String.init) ?? ""
+        return CompanyWords.of(matchKey)
+    }
+}
+
+/// A company name that joined an account spelled another way, with why.
+public struct CompanyAlias: Sendable, Equatable {
+    public var key: String
+    public var accountID: Int64
+    public var similarity: Double
+    public var evidence: [String]
+    public init(key: String, accountID: Int64, similarity: Double, evidence: [String]) {
+        self.key = key; self.accountID = accountID; self.similarity = similarity; self.evidence = evidence
+    }
 }
 
 /// One source record folded into a lead, as fuzzy matching sees it.
