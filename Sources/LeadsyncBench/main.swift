@@ -76,6 +76,8 @@ func runBenchmark() throws {
     }
     var count = 1_000_000
     var matchingCount: Int?
+    var companyNames: String?
+    var background = 20_000
     var reportLeads: Int?
     var xmlCount: Int?
     var xmlOnly = false
@@ -91,11 +93,13 @@ func runBenchmark() throws {
         case "--xml-only": xmlOnly = true
         case "--sync-only": syncOnly = true
         case "--matching": matchingCount = Int(args.popFirst() ?? "")
+        case "--company-names": companyNames = args.popFirst()
+        case "--background": background = Int(args.popFirst() ?? "") ?? background
         case "--reports": reportLeads = Int(args.popFirst() ?? "")
         case "--postgres": postgresCount = Int(args.popFirst() ?? "")
         case "--work": work = args.popFirst() ?? work
         default:
-            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--sync-only] [--matching N] [--reports N] [--postgres N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
+            print("usage: leadsync-bench [--leads N] [--xml-leads N] [--xml-only] [--sync-only] [--matching N] [--company-names FILE [--background N]] [--reports N] [--postgres N] [--work DIR]   (defaults: 1000000 leads, as many XML prospects, in ./bench-out)")
             exit(64)
         }
     }
@@ -108,6 +112,10 @@ func runBenchmark() throws {
     if let postgresCount {
         return try benchmarkPostgres(count: postgresCount, work: workURL.appendingPathComponent("postgres"), leadsync: leadsync,
                                      repo: Workspace.repositoryRoot)
+    }
+    if let companyNames {
+        return try benchmarkCompanyNames(file: URL(fileURLWithPath: companyNames), background: background,
+                                         work: workURL.appendingPathComponent("company-names"), leadsync: leadsync, repo: Workspace.repositoryRoot)
     }
     if let matchingCount {
         try? fm.removeItem(at: workURL.appendingPathComponent("matching"))

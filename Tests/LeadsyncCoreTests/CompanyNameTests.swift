@@ -53,6 +53,9 @@ import Testing
         #expect(!joins("Electronics Group", "Philips Electronics"))
         #expect(!joins("Bell Labs", "Philips Labs"))                 // a rare word each, not shared
         #expect(!joins("Alpha Bell Research Labs", "Omega Bell"))    // a rare word shared, but little else
+        #expect(!joins("Acme 1234", "Globex 1234"))                  // a number is not a name
+        #expect(!joins("Philips 1234", "Philips 5678"))              // and two numbers say two firms
+        #expect(joins("Philips 1234", "Philips 1234 Electronics"))
     }
 
     @Test func weightsFollowTheCounts() {

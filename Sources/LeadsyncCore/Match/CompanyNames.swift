@@ -43,8 +43,10 @@ public struct CompanyWordCounts: Sendable, Equatable {
 
     /// A word rare enough to tell firms apart: used by at most 2% of name-only accounts (and by at most two
     /// while the store is small). Only such a word can make two names one firm.
+    /// A number never is: "Acme 1234" and "Globex 1234" are not one firm, however rare "1234".
     public func isDistinctive(_ word: String) -> Bool {
-        Double((counts[word] ?? 0) + 1) <= max(3, 0.02 * Double(accounts + 1))
+        guard !CompanyNameComparison.isNumber(word) else { return false }
+        return Double((counts[word] ?? 0) + 1) <= max(3, 0.02 * Double(accounts + 1))
     }
 
     public mutating func add(_ words: [String]) {
@@ -73,8 +75,14 @@ public struct CompanyNameComparison: Sendable, Equatable {
     /// Enough alone, with a distinctive word shared ("Koninklijke Philips Electronics" and "Philips Electronics Nederland").
     public static let joinSimilarityAlone = 0.5
 
+    /// The word that most names the firm in one of the two names (the rarest) is among the shared ones:
+    /// "Ministry of Foreign Affairs of Finland" and "… of Brazil" share three words, but not that one.
+    public var sharesHeaviestWord: Bool
+    /// Both names carry numbers, and not the same ones ("Atelier Lumière 35086" and "Atelier Lumière 14825").
+    public var numbersDiffer: Bool
+
     public var joins: Bool {
-        guard sharesDistinctiveWord else { return false }
+        guard sharesDistinctiveWord, sharesHeaviestWord, !numbersDiffer else { return false }
         return similarity >= Self.joinSimilarityAlone
             || (similarity >= Self.joinSimilarity && (containment >= Self.joinContainment || sameFirstWord))
     }
@@ -82,10 +90,12 @@ public struct CompanyNameComparison: Sendable, Equatable {
     public init(_ x: [String], _ y: [String], counts: CompanyWordCounts) {
         var common = 0.0, distinctive = false, used: [String] = [], evidence: [String] = []
         var firstMatched = false
+        var matchedY: [String] = [], matchedX: [String] = []
         for (index, word) in x.enumerated() {
             let match = y.contains(word) ? word : y.first { !used.contains($0) && !x.contains($0) && Self.isOneTypo(word, $0) }
             guard let match, !used.contains(match) else { continue }
             used.append(match)
+            matchedX.append(word); matchedY.append(match)
             let weight = min(counts.weight(word), counts.weight(match))
             common += weight
             if counts.isDistinctive(word) || counts.isDistinctive(match) { distinctive = true }
@@ -97,8 +107,14 @@ public struct CompanyNameComparison: Sendable, Equatable {
         containment = common > 0 ? common / min(wx, wy) : 0
         sharesDistinctiveWord = distinctive
         sameFirstWord = firstMatched
+        func heaviest(_ words: [String]) -> Double { words.map(counts.weight).max() ?? 0 }
+        sharesHeaviestWord = (!matchedX.isEmpty && heaviest(matchedX) >= heaviest(x)) || (!matchedY.isEmpty && heaviest(matchedY) >= heaviest(y))
+        let numbersX = x.filter(Self.isNumber), numbersY = y.filter(Self.isNumber)
+        numbersDiffer = !numbersX.isEmpty && !numbersY.isEmpty && Set(numbersX) != Set(numbersY)
         self.evidence = evidence
     }
+
+    static func isNumber(_ word: String) -> Bool { word.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }
 
     /// One letter changed, added, dropped or two swapped, in words of six letters or more ("mcrosoft",
     /// "mavenier"). A letter added at the end is a typo only when it is an "s": "american" is not "america".

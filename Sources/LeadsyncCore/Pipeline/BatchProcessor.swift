@@ -693,19 +693,30 @@ extension WorkingSet {
         let entry = CompanyNameEntry(accountID: 0, key: key, name: name)
         let words = entry.words, country = entry.country
         guard !words.isEmpty else { return nil }
-        var counts = try view.companyWordCounts(words: words)
-        counts.accounts += batchCompanyCounts.accounts
-        for (word, n) in batchCompanyCounts.counts where words.contains(word) { counts.counts[word, default: 0] += n }
+        // The counts of its words, then of the candidates' words: the store's, plus this batch's new accounts.
+        func counts(of words: [String], adding known: CompanyWordCounts = CompanyWordCounts()) throws -> CompanyWordCounts {
+            var counts = try view.companyWordCounts(words: words.filter { known.counts[$0] == nil })
+            counts.accounts += batchCompanyCounts.accounts
+            for word in words {
+                if let n = known.counts[word] { counts.counts[word] = n; continue }
+                if let n = batchCompanyCounts.counts[word] { counts.counts[word, default: 0] += n }
+            }
+            return counts
+        }
+        let ownCounts = try counts(of: words)
         // Searched by its distinctive words only (a common word's postings say little and cost much), and
         // by the first letters of its long words for a typo.
-        let searched = words.filter { counts.isDistinctive($0) }
+        let searched = words.filter { ownCounts.isDistinctive($0) }
         var candidates = try view.companyNameCandidates(words: searched, typoPrefixes: words.compactMap(CompanyNameComparison.typoPrefix),
                                                         country: country)
         candidates += batchCompanyNames.filter { $0.country == country }.compactMap { accounts[$0.key] }
+        candidates = candidates.filter { $0.key.hasPrefix("company:") && $0.key != key }
+        guard !candidates.isEmpty else { companyAliasKeys[key] = .some(nil); return nil }
+        let candidateWords = candidates.map { CompanyNameEntry(accountID: $0.id, key: $0.key, name: $0.name).words }
+        let counts = try counts(of: Array(Set(candidateWords.joined())), adding: ownCounts)
         var best: (account: Account, comparison: CompanyNameComparison)?
-        for candidate in candidates where candidate.key.hasPrefix("company:") && candidate.key != key {
-            let theirs = CompanyNameEntry(accountID: candidate.id, key: candidate.key, name: candidate.name)
-            let comparison = CompanyNameComparison(words, theirs.words, counts: counts)
+        for (candidate, theirs) in zip(candidates, candidateWords) {
+            let comparison = CompanyNameComparison(words, theirs, counts: counts)
             guard comparison.joins else { continue }
             if let current = best, (current.comparison.similarity, -current.account.id) >= (comparison.similarity, -candidate.id) { continue }
             best = (candidate, comparison)
