@@ -14,6 +14,10 @@ extension StoreTransaction {
                         arguments: [key]).map(AccountRow.decode)
     }
 
+    public func hasAccountAliases() throws -> Bool {
+        try db.fetchOne(Int.self, sql: "SELECT 1 FROM account_aliases LIMIT 1") != nil
+    }
+
     public func companyWordCounts(words: [String]) throws -> CompanyWordCounts {
         var counts = CompanyWordCounts()
         let asked = [""] + words.filter { !$0.isEmpty }
@@ -25,22 +29,23 @@ extension StoreTransaction {
         return counts
     }
 
-    public func companyNameCandidates(words: [String], typoPrefixes: [String], country: String) throws -> [Account] {
+    public func companyNameCandidates(words: [String], typoWords: [String], country: String) throws -> [Account] {
         var ids: [Int64] = []
         func add(_ id: Int64) { if !ids.contains(id) { ids.append(id) } }
         for word in words {
             for id in try db.fetchAll(Int64.self, sql: "SELECT account_id FROM company_words WHERE word = ? AND country = ? ORDER BY account_id LIMIT ?",
                                       arguments: [word, country, Self.companyWordPostings]) { add(id) }
         }
-        for prefix in typoPrefixes {
-            // The words that begin as this one does; only those one typo away are candidates.
-            guard let upper = Self.successor(of: prefix) else { continue }
-            for row in try db.fetchRows(sql: """
+        for typo in typoWords {
+            // The words that begin as this one does, and those that end as it does; of those, the ones a
+            // typo away are candidates.
+            guard let keys = CompanyNameComparison.typoKeys(typo), let upper = Self.successor(of: keys.head) else { continue }
+            let rows = try db.fetchRows(sql: """
                 SELECT word, account_id FROM company_words WHERE word >= ? AND word < ? AND country = ? ORDER BY word, account_id LIMIT ?
-                """, arguments: [prefix, upper, country, Self.companyWordPostings]) {
-                let word: String = row["word"]
-                if words.contains(where: { CompanyNameComparison.isOneTypo($0, word) }) { add(row["account_id"]) }
-            }
+                """, arguments: [keys.head, upper, country, Self.companyWordPostings])
+                + db.fetchRows(sql: "SELECT word, account_id FROM company_words WHERE tail = ? AND country = ? ORDER BY word, account_id LIMIT ?",
+                               arguments: [keys.tail, country, Self.companyWordPostings])
+            for row in rows where CompanyNameComparison.isOneTypo(typo, row["word"]) { add(row["account_id"]) }
         }
         var accounts: [Account] = []
         for chunk in PrefetchedView.chunks(ids, size: 500) {
@@ -78,16 +83,18 @@ extension StoreTransaction {
         var postings: [SQLValue] = [], counts: [String: Int] = ["": 0]
         for entry in entries {
             counts[""]! += delta
-            for word in entry.words {
-                postings += [.text(word), .text(entry.country), .integer(entry.accountID)]
+            for word in CompanyWords.indexed(entry.words) {
+                postings += [.text(word), .text(entry.country), .integer(entry.accountID),
+                             CompanyNameComparison.typoKeys(word).map { .text($0.tail) } ?? .null]
                 counts[word, default: 0] += delta
             }
         }
         if delta > 0 {
-            try insertRows(postings, columns: 3) { rows in
-                "INSERT INTO company_words (word, country, account_id) VALUES \(rows) ON CONFLICT DO NOTHING"
+            try insertRows(postings, columns: 4) { rows in
+                "INSERT INTO company_words (word, country, account_id, tail) VALUES \(rows) ON CONFLICT DO NOTHING"
             }
         } else {
+            postings = stride(from: 0, to: postings.count, by: 4).flatMap { postings[$0..<$0 + 3] }
             try insertRows(postings, columns: 3) { rows in """
                 DELETE FROM company_words WHERE EXISTS (SELECT 1 FROM (VALUES \(rows)) AS v
                 WHERE company_words.word = v.column1 AND company_words.country = v.column2 AND company_words.account_id = v.column3)

@@ -376,9 +376,10 @@ public final class PrefetchedView: PipelineView {
     public func separatedFrom(identity: String) throws -> Set<String> { try tx.separatedFrom(identity: identity) }
     // Name-only accounts by their words: asked only for a company name no account holds, so in the transaction.
     public func accountAlias(key: String) throws -> Account? { try tx.accountAlias(key: key) }
+    public func hasAccountAliases() throws -> Bool { try tx.hasAccountAliases() }
     public func companyWordCounts(words: [String]) throws -> CompanyWordCounts { try tx.companyWordCounts(words: words) }
-    public func companyNameCandidates(words: [String], typoPrefixes: [String], country: String) throws -> [Account] {
-        try tx.companyNameCandidates(words: words, typoPrefixes: typoPrefixes, country: country)
+    public func companyNameCandidates(words: [String], typoWords: [String], country: String) throws -> [Account] {
+        try tx.companyNameCandidates(words: words, typoWords: typoWords, country: country)
     }
 }
 

@@ -475,7 +475,7 @@ enum Schema {
         guard exists == 0 else { return }
         let names: Set<String> = ["company_words", "company_word_counts", "account_aliases"]
         for statement in SchemaDefinition.statements(for: db.dialect)
-        where names.contains(where: { statement.hasPrefix("CREATE TABLE \($0) (") }) || statement.contains(" ON account_aliases(") {
+        where names.contains(where: { statement.hasPrefix("CREATE TABLE \($0) (") }) || statement.contains(" ON account_aliases(") || statement.contains(" ON company_words(") {
             try db.execute(sql: statement)
         }
         let transaction = StoreTransaction(db: db)

@@ -87,6 +87,7 @@ enum SchemaDefinition {
             column("word", .orderedText, "NOT NULL"),
             column("country", .text, "NOT NULL", "the country of the account's key ('' when none)"),
             column("account_id", .integer, "NOT NULL", "accounts(id), not declared: removed with it"),
+            column("tail", .text, "", "a long word's last three letters: what finds its typos that start differently"),
         ], constraints: ["PRIMARY KEY (word, country, account_id)"], withoutRowID: true),
         Table(name: "company_word_counts", note: "how many name-only accounts use each word ('' counts them all)", columns: [
             column("word", .text, "PRIMARY KEY"), column("accounts", .integer, "NOT NULL"),
@@ -272,6 +273,7 @@ enum SchemaDefinition {
         "CREATE INDEX runs_started ON runs(started_at)",
         "CREATE INDEX accounts_company ON accounts(company_key) WHERE company_key IS NOT NULL",
         "CREATE INDEX account_aliases_account ON account_aliases(account_id)",
+        "CREATE INDEX company_words_tail ON company_words(tail, country) WHERE tail IS NOT NULL",
         "CREATE INDEX leads_email ON leads(email)",
         "CREATE INDEX leads_phone_name ON leads(phone_key, last_name_key)",
         "CREATE INDEX leads_mobile_name ON leads(mobile_key, last_name_key)",

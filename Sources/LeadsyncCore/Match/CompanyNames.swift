@@ -10,20 +10,35 @@ public enum CompanyWords {
         var stripped = true
         while stripped, tokens.count > 1 {
             stripped = false
+            // Only a name ending (or starting) with a word that ends (starts) some form is tried at every length.
+            let atEnd = formEnds.contains(tokens[tokens.count - 1]), atStart = formStarts.contains(tokens[0])
+            guard atEnd || atStart else { break }
             for length in stride(from: min(LegalForms.longest, tokens.count - 1), through: 1, by: -1) {
-                if LegalForms.iso20275.contains(tokens.suffix(length).joined(separator: " ")) {
-                    tokens.removeLast(length); stripped = true; break
-                }
-                if LegalForms.iso20275.contains(tokens.prefix(length).joined(separator: " ")) {
-                    tokens.removeFirst(length); stripped = true; break
-                }
+                if atEnd, isLegalForm(tokens.suffix(length)) { tokens.removeLast(length); stripped = true; break }
+                if atStart, isLegalForm(tokens.prefix(length)) { tokens.removeFirst(length); stripped = true; break }
             }
         }
+        // Numbers are kept for telling firms apart ("… 35086" and "… 14825"), not for weighing or finding them.
         let significant = tokens.filter { !CompanyNormaliser.acronymSkippedWords.contains($0) }
         var words: [String] = []
         for word in significant.isEmpty ? tokens : significant where !words.contains(word) { words.append(word) }
         return words
     }
+}
+
+extension CompanyWords {
+    /// ISO 20275's forms, and the match key's own list (which has forms the standard spells otherwise: "sasu", "eurl").
+    static func isLegalForm(_ tokens: ArraySlice<String>) -> Bool {
+        if tokens.count == 1, CompanyNormaliser.legalForms.contains(tokens[tokens.startIndex]) { return true }
+        return LegalForms.iso20275.contains(tokens.joined(separator: " "))
+    }
+
+    /// The last and first words of the legal forms.
+    static let formEnds = Set(LegalForms.iso20275.map { String($0.split(separator: " ").last!) }).union(CompanyNormaliser.legalForms)
+    static let formStarts = Set(LegalForms.iso20275.map { String($0.split(separator: " ").first!) }).union(CompanyNormaliser.legalForms)
+
+    /// The words the index holds and counts: not numbers.
+    public static func indexed(_ words: [String]) -> [String] { words.filter { !CompanyNameComparison.isNumber($0) } }
 }
 
 /// How many name-only accounts of the store use each word: a word many firms share ("groupe",
@@ -132,6 +147,10 @@ public struct CompanyNameComparison: Sendable, Equatable {
         return long[(i + 1)...].elementsEqual(short[i...])
     }
 
-    /// The word of `words` an index is searched by for typo'd spellings: the words sharing its first three letters.
-    public static func typoPrefix(_ word: String) -> String? { word.utf8.count >= 6 ? String(word.prefix(3)) : nil }
+    /// What finds a long word's typo'd spellings in an index: its first three letters and its last three. One
+    /// typo in a word of six letters or more leaves one of the two as it was (but for two letters swapped
+    /// across the middle of a six-letter word).
+    public static func typoKeys(_ word: String) -> (head: String, tail: String)? {
+        word.utf8.count >= 6 ? (String(word.prefix(3)), String(word.suffix(3))) : nil
+    }
 }

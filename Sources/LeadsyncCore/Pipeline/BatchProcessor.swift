@@ -583,8 +583,14 @@ struct WorkingSet {
     var companyAliases: [CompanyAlias] = []
     /// Name-only accounts created by this batch (for the store's index) and what they add to the counts.
     var companyNames: [CompanyNameEntry] = []
-    var batchCompanyNames: [CompanyNameEntry] = []
+    var batchCompanyNames: [(entry: CompanyNameEntry, words: [String])] = []
+    /// Their positions by `word|country`, and by the first and last letters of their long words (for typos).
+    var batchCompanyWords: [String: [Int]] = [:]
+    var batchCompanyTypoKeys: [String: [Int]] = [:]
     var batchCompanyCounts = CompanyWordCounts()
+    var storeCompanyCounts = CompanyWordCounts()
+    var storeCompanyCountsRead = false
+    var aliasesInStore: Bool?
     var absorptions: [(from: Int64, into: Int64)] = []
 
     /// The key of the domain account of this company (name match key and country), if one exists.
@@ -684,7 +690,7 @@ extension WorkingSet {
     mutating func nameOnlyAccountKey(_ key: String, name: String?) throws -> (key: String, alias: CompanyAlias?)? {
         if let known = companyAliasKeys[key] { return known.map { ($0, nil) } }
         if accounts[key] != nil { return nil }
-        if let joined = try view.accountAlias(key: key) {
+        if try storeHasAliases(), let joined = try view.accountAlias(key: key) {
             accounts[joined.key] = accounts[joined.key] ?? joined
             companyAliasKeys[key] = joined.key
             return (joined.key, nil)
@@ -693,27 +699,27 @@ extension WorkingSet {
         let entry = CompanyNameEntry(accountID: 0, key: key, name: name)
         let words = entry.words, country = entry.country
         guard !words.isEmpty else { return nil }
-        // The counts of its words, then of the candidates' words: the store's, plus this batch's new accounts.
-        func counts(of words: [String], adding known: CompanyWordCounts = CompanyWordCounts()) throws -> CompanyWordCounts {
-            var counts = try view.companyWordCounts(words: words.filter { known.counts[$0] == nil })
-            counts.accounts += batchCompanyCounts.accounts
-            for word in words {
-                if let n = known.counts[word] { counts.counts[word] = n; continue }
-                if let n = batchCompanyCounts.counts[word] { counts.counts[word, default: 0] += n }
-            }
-            return counts
-        }
-        let ownCounts = try counts(of: words)
-        // Searched by its distinctive words only (a common word's postings say little and cost much), and
-        // by the first letters of its long words for a typo.
+        let ownCounts = try companyWordCounts(words)
+        // Searched by its distinctive words only (a common word's postings say little and cost much), and,
+        // for a word no account uses yet (a typo, perhaps), by its first letters.
         let searched = words.filter { ownCounts.isDistinctive($0) }
-        var candidates = try view.companyNameCandidates(words: searched, typoPrefixes: words.compactMap(CompanyNameComparison.typoPrefix),
-                                                        country: country)
-        candidates += batchCompanyNames.filter { $0.country == country }.compactMap { accounts[$0.key] }
+        let unseen = CompanyWords.indexed(words).filter { ownCounts.counts[$0, default: 0] == 0 }
+        var candidates = try view.companyNameCandidates(words: searched, typoWords: unseen, country: country)
+        // This batch's own new accounts, found the same way in its small index.
+        var local: Set<Int> = []
+        for word in searched { local.formUnion(batchCompanyWords[word + "|" + country] ?? []) }
+        for word in unseen {
+            guard let keys = CompanyNameComparison.typoKeys(word) else { continue }
+            let near = (batchCompanyTypoKeys["^" + keys.head + "|" + country] ?? []) + (batchCompanyTypoKeys["$" + keys.tail + "|" + country] ?? [])
+            for index in near where batchCompanyNames[index].words.contains(where: { CompanyNameComparison.isOneTypo(word, $0) }) {
+                local.insert(index)
+            }
+        }
+        candidates += local.sorted().compactMap { accounts[batchCompanyNames[$0].entry.key] }
         candidates = candidates.filter { $0.key.hasPrefix("company:") && $0.key != key }
         guard !candidates.isEmpty else { companyAliasKeys[key] = .some(nil); return nil }
         let candidateWords = candidates.map { CompanyNameEntry(accountID: $0.id, key: $0.key, name: $0.name).words }
-        let counts = try counts(of: Array(Set(candidateWords.joined())), adding: ownCounts)
+        let counts = try companyWordCounts(Array(Set(candidateWords.joined() + words)))
         var best: (account: Account, comparison: CompanyNameComparison)?
         for (candidate, theirs) in zip(candidates, candidateWords) {
             let comparison = CompanyNameComparison(words, theirs, counts: counts)
@@ -729,10 +735,33 @@ extension WorkingSet {
         return (best.account.key, alias)
     }
 
+    /// How many name-only accounts use each word: the store's counts, read once per word and batch, plus
+    /// the accounts this batch created.
+    mutating func companyWordCounts(_ words: [String]) throws -> CompanyWordCounts {
+        let indexed = CompanyWords.indexed(words)
+        let missing = indexed.filter { storeCompanyCounts.counts[$0] == nil }
+        if !missing.isEmpty || !storeCompanyCountsRead {
+            let read = try view.companyWordCounts(words: missing)
+            if !storeCompanyCountsRead { storeCompanyCounts.accounts = read.accounts; storeCompanyCountsRead = true }
+            for word in missing { storeCompanyCounts.counts[word] = read.counts[word] ?? 0 }
+        }
+        var counts = CompanyWordCounts(accounts: storeCompanyCounts.accounts + batchCompanyCounts.accounts)
+        for word in indexed { counts.counts[word] = storeCompanyCounts.counts[word, default: 0] + batchCompanyCounts.counts[word, default: 0] }
+        return counts
+    }
+
+    /// Whether the store has any alias to look up, asked once per batch (most stores have none, and every
+    /// new name-only key and new domain account would ask).
+    mutating func storeHasAliases() throws -> Bool {
+        if let known = aliasesInStore { return known }
+        aliasesInStore = try view.hasAccountAliases()
+        return aliasesInStore!
+    }
+
     /// The name-only account a company name joined by its words (this batch or before), if any.
     mutating func aliasedAccount(_ key: String) throws -> Account? {
         if let known = companyAliasKeys[key] { return known.flatMap { accounts[$0] } }
-        guard let joined = try view.accountAlias(key: key) else { return nil }
+        guard try storeHasAliases(), let joined = try view.accountAlias(key: key) else { return nil }
         accounts[joined.key] = accounts[joined.key] ?? joined
         companyAliasKeys[key] = joined.key
         return joined
@@ -741,8 +770,16 @@ extension WorkingSet {
     /// A name-only account this batch created: the next names of the batch compare with it, and the counts
     /// grow by its words, before the store has it.
     mutating func indexNewCompanyName(_ entry: CompanyNameEntry) {
+        let words = CompanyWords.indexed(entry.words), country = entry.country
         companyNames.append(entry)
-        batchCompanyNames.append(entry)
-        batchCompanyCounts.add(entry.words)
+        for word in words {
+            batchCompanyWords[word + "|" + country, default: []].append(batchCompanyNames.count)
+            if let keys = CompanyNameComparison.typoKeys(word) {
+                batchCompanyTypoKeys["^" + keys.head + "|" + country, default: []].append(batchCompanyNames.count)
+                batchCompanyTypoKeys["$" + keys.tail + "|" + country, default: []].append(batchCompanyNames.count)
+            }
+        }
+        batchCompanyNames.append((entry, words))
+        batchCompanyCounts.add(words)
     }
 }

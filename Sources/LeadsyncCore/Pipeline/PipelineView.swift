@@ -24,18 +24,21 @@ public protocol PipelineView {
     func separatedFrom(identity: String) throws -> Set<String>
     /// The account a company name (`company:MATCHKEY|COUNTRY`) joined because its words named that firm.
     func accountAlias(key: String) throws -> Account?
+    /// Whether any company name ever joined an account by its words (most stores of domain leads: none).
+    func hasAccountAliases() throws -> Bool
     /// How many name-only accounts use each of these words, and how many there are.
     func companyWordCounts(words: [String]) throws -> CompanyWordCounts
-    /// Name-only accounts of this country that share one of `words`, or (for a typo) the first three
-    /// letters of one of `typoPrefixes`; at most a few hundred per word.
-    func companyNameCandidates(words: [String], typoPrefixes: [String], country: String) throws -> [Account]
+    /// Name-only accounts of this country that use one of `words`, or a word one typo away from one of
+    /// `typoWords` (see `CompanyNameComparison.typoKeys`); at most a few hundred per word.
+    func companyNameCandidates(words: [String], typoWords: [String], country: String) throws -> [Account]
 }
 
 extension PipelineView {
     // Views with no name-only account index (tests' in-memory views) find no firm by its words.
     public func accountAlias(key: String) throws -> Account? { nil }
+    public func hasAccountAliases() throws -> Bool { false }
     public func companyWordCounts(words: [String]) throws -> CompanyWordCounts { CompanyWordCounts() }
-    public func companyNameCandidates(words: [String], typoPrefixes: [String], country: String) throws -> [Account] { [] }
+    public func companyNameCandidates(words: [String], typoWords: [String], country: String) throws -> [Account] { [] }
 }
 
 /// A name-only account's name, for the index of company words.
