@@ -39,7 +39,7 @@ struct Leadsync: AsyncParsableCommand {
                                             what marketing sent, what sales received
         """,
         version: leadsyncVersion,
-        subcommands: [Sync.self, RunDaemon.self, Validate.self, Log.self, Leads.self, LeadCommand.self, Review.self, ReportCommand.self, Deliver.self, Deliveries.self, Forget.self, ExportSubject.self, Purge.self, StoreCommand.self]
+        subcommands: [Sync.self, RunDaemon.self, Validate.self, Log.self, Leads.self, LeadCommand.self, AccountCommand.self, Review.self, ReportCommand.self, Deliver.self, Deliveries.self, Forget.self, ExportSubject.self, Purge.self, StoreCommand.self]
     )
 }
 

@@ -15,11 +15,19 @@ struct Review: ParsableCommand {
         handoff, score); `separate` keeps them apart. Either way the decision is \
         remembered and the pair is never asked about again.
 
+        Accounts too: a company named without a domain whose words resemble \
+        another name-only account's, but not enough to join it at once \
+        ("Microsoft Security Center" and "Microsoft Research"), gets an account \
+        of its own and the pair waits here as a<ID>. `merge a<ID>` moves its \
+        leads to the other account and makes its name an alias of it (undo with \
+        `leadsync account unmerge`).
+
         Typical use:
           leadsync review list
           leadsync review show 12
           leadsync review merge 12
           leadsync review separate 13
+          leadsync review merge a4          (a pair of accounts)
         """,
         subcommands: [List.self, Show.self, Merge.self, Separate.self])
 
@@ -32,10 +40,20 @@ struct Review: ParsableCommand {
             try reporting {
                 try options.read { reader in
                     let rows = try reader.reviews(status: all ? nil : "pending")
-                    if rows.isEmpty { print(all ? "no reviews" : "no pending reviews"); return }
-                    print("id\tscore\tstatus\trecord\trecord lead\tcandidate lead")
-                    for row in rows {
-                        print("\(row.id)\t\(row.score.formatted())\t\(row.status)\t\(row.recordRef)\t\(row.recordLeadID)\t\(row.candidateLeadID)")
+                    let accounts = try reader.accountReviews(status: all ? nil : "pending")
+                    if rows.isEmpty && accounts.isEmpty { print(all ? "no reviews" : "no pending reviews"); return }
+                    if !rows.isEmpty {
+                        print("id\tscore\tstatus\trecord\trecord lead\tcandidate lead")
+                        for row in rows {
+                            print("\(row.id)\t\(row.score.formatted())\t\(row.status)\t\(row.recordRef)\t\(row.recordLeadID)\t\(row.candidateLeadID)")
+                        }
+                    }
+                    if !accounts.isEmpty {
+                        if !rows.isEmpty { print("") }
+                        print("id\tsimilarity\tstatus\tcompany name\taccount\tcandidate account")
+                        for row in accounts {
+                            print("a\(row.id)\t\((row.similarity ?? 0).formatted())\t\(row.status)\t\(row.key)\t\(row.accountID)\t\(row.candidateAccountID)")
+                        }
                     }
                 }
             }
@@ -45,11 +63,13 @@ struct Review: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One pair: both leads side by side, and the evidence.")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "The review id (from `review list`).") var id: Int64
+        @Argument(help: "The review id (from `review list`): 12 for two leads, a12 for two accounts.") var id: ReviewID
 
         func run() throws {
             try reporting {
                 try options.read { reader in
+                    if case .accounts(let id) = id { return try showAccounts(id, reader) }
+                    guard case .leads(let id) = id else { return }
                     guard let review = try reader.review(id: id) else { throw Failure.notFound("no review \(id); see `leadsync review list`") }
                     let record = try reader.lead(id: review.recordLeadID), candidate = try reader.lead(id: review.candidateLeadID)
                     print("review \(review.id) (\(review.status)), score \(review.score.formatted()); merges at 6.5, reviewed from 6")
@@ -71,12 +91,19 @@ struct Review: ParsableCommand {
     }
 
     struct Merge: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Same person: fold the record's lead into the candidate lead, now.")
+        static let configuration = CommandConfiguration(abstract: "Same person (or firm): fold the record's lead (or account) into the candidate, now.")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "The review id.") var id: Int64
+        @Argument(help: "The review id: 12 for two leads, a12 for two accounts.") var id: ReviewID
 
         func run() throws {
             try reporting {
+                if case .accounts(let id) = id {
+                    let review = try options.correct { tx, _, now in try tx.mergeAccountReview(id, runID: "review a\(id)", now: now) }
+                    print("merged: account \(review.accountID) folded into account \(review.candidateAccountID); \(review.key) is now one of its names "
+                          + "(`leadsync account unmerge '\(review.key)'` undoes it)")
+                    return
+                }
+                guard case .leads(let id) = id else { return }
                 let merged = try options.correct { tx, configuration, now in
                     let review = try tx.pendingReview(id)
                     let outcome = try configuration.batchProcessor(now: now)
@@ -91,12 +118,18 @@ struct Review: ParsableCommand {
     }
 
     struct Separate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Different people: keep both leads, never ask again.")
+        static let configuration = CommandConfiguration(abstract: "Different people (or firms): keep both, never ask again.")
         @OptionGroup var options: ConfigOption
-        @Argument(help: "The review id.") var id: Int64
+        @Argument(help: "The review id: 12 for two leads, a12 for two accounts.") var id: ReviewID
 
         func run() throws {
             try reporting {
+                if case .accounts(let id) = id {
+                    _ = try options.correct { tx, _, now in try tx.separateAccountReview(id, now: now) }
+                    print("separated: the two accounts stay apart")
+                    return
+                }
+                guard case .leads(let id) = id else { return }
                 try options.correct { tx, _, now in
                     try tx.decide(review: try tx.pendingReview(id), decision: "separate", now: now)
                 }
@@ -130,4 +163,34 @@ extension ConfigOption {
             throw Failure.store(error.message)
         }
     }
+}
+
+/// A review's id as typed: `12` (two leads) or `a12` (two accounts).
+enum ReviewID: ExpressibleByArgument {
+    case leads(Int64), accounts(Int64)
+
+    init?(argument: String) {
+        if argument.hasPrefix("a"), let id = Int64(argument.dropFirst()) { self = .accounts(id) }
+        else if let id = Int64(argument) { self = .leads(id) }
+        else { return nil }
+    }
+}
+
+/// `review show a12`: both accounts, and the words they share.
+private func showAccounts(_ id: Int64, _ reader: StoreReader) throws {
+    guard let review = try reader.accountReview(id: id) else { throw Failure.notFound("no account review a\(id); see `leadsync review list`") }
+    print("account review a\(review.id) (\(review.status)), similarity \((review.similarity ?? 0).formatted()); joins at \(CompanyNameComparison.joinSimilarityAlone.formatted()) alone, or \(CompanyNameComparison.joinSimilarity.formatted()) with one name within the other or the same first word")
+    print("the company name \(review.key) started account \(review.accountID); candidate account \(review.candidateAccountID)")
+    print("")
+    for (label, account) in [("account", review.accountID), ("candidate", review.candidateAccountID)] {
+        if let detail = try reader.accountDetail(String(account)) {
+            print("\(label) \(account): \(detail.account.name ?? "-") (\(detail.account.key)), \(detail.leads) lead(s)"
+                  + (detail.aliases.isEmpty ? "" : ", also named " + detail.aliases.map(\.key).joined(separator: ", ")))
+        } else {
+            print("\(label) \(account): gone (joined a domain account since)")
+        }
+    }
+    print("")
+    print("shared words (weight: rarer words weigh more)")
+    for line in review.evidence { print("  \(line)") }
 }

@@ -11,14 +11,14 @@ enum PostgresSchema {
     static let version = SchemaDefinition.version
 
     /// Tables in an order that respects foreign keys when filled (and the reverse when emptied).
-    static let tables = ["runs", "accounts", "company_words", "company_word_counts", "account_aliases", "leads", "lead_provenance", "log_sources", "log_entries", "files", "synced_contents",
+    static let tables = ["runs", "accounts", "company_words", "company_word_counts", "account_aliases", "account_reviews", "leads", "lead_provenance", "log_sources", "log_entries", "files", "synced_contents",
                          "feed_state", "handoffs", "suppressions", "routing_cursors", "match_blocks", "match_blocks_full",
                          "merges", "review_queue", "match_decisions", "sales_stages", "lead_redirects", "erased_leads",
                          "store_secrets", "sales_edits", "file_leases", "feed_polls", "deliveries"]
 
     /// Tables whose id is an identity column: after rows are copied in with their ids, the sequence must
     /// move past them.
-    static let identityTables = ["lead_provenance", "log_sources", "log_entries", "merges", "review_queue", "sales_stages", "deliveries"]
+    static let identityTables = ["account_reviews", "lead_provenance", "log_sources", "log_entries", "merges", "review_queue", "sales_stages", "deliveries"]
 
     /// Creates the schema in an empty database, under an advisory lock so that instances starting together
     /// create it once.

@@ -463,8 +463,8 @@ enum Schema {
         }
     }
 
-    /// v10, on either store: the words of name-only accounts (`company:` keys), their counts, and the company
-    /// names that joined an account spelled another way. The existing name-only accounts are indexed by the
+    /// v10, on either store: the words of name-only accounts (`company:` keys), their counts, the company
+    /// names that joined an account spelled another way, and the decisions on pairs of such accounts. The existing name-only accounts are indexed by the
     /// name they were created with, in id order, a few thousand per statement, inside the migration's
     /// transaction. Idempotent: a PostgreSQL store told it is at an older version finds the tables and leaves them.
     static func v10(_ db: any SQLConnection) throws {
@@ -473,9 +473,9 @@ enum Schema {
             ? try db.fetchOne(Int.self, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'company_words'") ?? 0
             : try db.fetchOne(Int.self, sql: "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'company_words'") ?? 0
         guard exists == 0 else { return }
-        let names: Set<String> = ["company_words", "company_word_counts", "account_aliases"]
+        let names: Set<String> = ["company_words", "company_word_counts", "account_aliases", "account_reviews"]
         for statement in SchemaDefinition.statements(for: db.dialect)
-        where names.contains(where: { statement.hasPrefix("CREATE TABLE \($0) (") }) || statement.contains(" ON account_aliases(") || statement.contains(" ON company_words(") {
+        where names.contains(where: { statement.hasPrefix("CREATE TABLE \($0) (") }) || [" ON account_aliases(", " ON company_words(", " ON account_reviews("].contains(where: statement.contains) {
             try db.execute(sql: statement)
         }
         let transaction = StoreTransaction(db: db)

@@ -99,6 +99,16 @@ enum SchemaDefinition {
             column("evidence", .text, "NOT NULL", "JSON: the shared words with their weights"),
             column("run_id", .text, "NOT NULL"), column("at", .text, "NOT NULL"),
         ]),
+        Table(name: "account_reviews", note: "decisions on pairs of name-only accounts: pending, merged, separated, unmerged", columns: [
+            column("id", .generatedKey),
+            column("key", .text, "NOT NULL", "the company name (company:MATCHKEY|COUNTRY) the pair is about"),
+            column("account_id", .integer, "NOT NULL", "the account that name has (or had)"),
+            column("candidate_account_id", .integer, "NOT NULL", "the account it may be, or was merged into"),
+            column("similarity", .real),
+            column("evidence", .text, "NOT NULL", "JSON: the shared words with their weights"),
+            column("status", .text, "NOT NULL CHECK (status IN ('pending', 'merged', 'separated', 'unmerged'))"),
+            column("run_id", .text), column("created_at", .text, "NOT NULL"), column("decided_at", .text),
+        ]),
         Table(name: "leads", note: nil, columns: [column("id", .assignedKey)]
             + Schema.leadFieldColumns.map { column($0, .text) }
             + [
@@ -274,6 +284,7 @@ enum SchemaDefinition {
         "CREATE INDEX accounts_company ON accounts(company_key) WHERE company_key IS NOT NULL",
         "CREATE INDEX account_aliases_account ON account_aliases(account_id)",
         "CREATE INDEX company_words_tail ON company_words(tail, country) WHERE tail IS NOT NULL",
+        "CREATE INDEX account_reviews_status ON account_reviews(status)",
         "CREATE INDEX leads_email ON leads(email)",
         "CREATE INDEX leads_phone_name ON leads(phone_key, last_name_key)",
         "CREATE INDEX leads_mobile_name ON leads(mobile_key, last_name_key)",

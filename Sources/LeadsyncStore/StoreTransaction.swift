@@ -240,6 +240,7 @@ public struct StoreTransaction: PipelineView {
         }
         try indexCompanyNames(outcome.companyNames)
         try writeCompanyAliases(outcome.companyAliases, runID: runID, now: now)
+        try writeAccountReviews(outcome.accountReviews, runID: runID, now: now)
         let columns = Schema.leadFieldColumns + LeadRow.derivedColumns
         var leadRows: [SQLValue] = []
         for lead in outcome.leads {

@@ -91,7 +91,7 @@ import LeadsyncTesting
             """)
         #expect(try ws.sync().balanced)
         try ws.store().batch { tx in
-            try tx.db.script("DROP TABLE account_aliases; DROP TABLE company_word_counts; DROP TABLE company_words")
+            try tx.db.script("DROP TABLE account_reviews; DROP TABLE account_aliases; DROP TABLE company_word_counts; DROP TABLE company_words")
             try rewindSchema(tx.db, store: store, forgettingSQLiteStep: "v10", toPostgresVersion: 9)
         }
         // Opening the store migrated it.
@@ -101,5 +101,61 @@ import LeadsyncTesting
         try ws.drop("events", "later.csv", Self.header + "piet.jansen@gmail.com,Piet,Jansen,Philips,NL,2026-10-02\n")
         #expect(try ws.sync().balanced)
         #expect(try accountOf(ws, "piet.jansen@gmail.com") == accountOf(ws, "jan.devries@gmail.com"))
+    }
+
+    /// A name that resembles an account but not enough to join it waits for a person, through the CLI:
+    /// `review merge a1` folds it in (its name becomes an alias), `account unmerge` gives it back, and each
+    /// decision is kept; `review separate` leaves two firms apart.
+    @Test(arguments: StoreKind.allCases)
+    func uncertainPairsAreReviewedAndJoinsCanBeUndone(store: StoreKind) throws {
+        let cli = try CommandLineTool.leadsync()
+        let ws = try Workspace(connectors: ["events": "generic"], store: store)
+        try ws.drop("events", "fair.csv", Self.header + """
+            john.doe@gmail.com,John,Doe,Microsoft Research,NL,2026-10-01
+            jane.roe@gmail.com,Jane,Roe,Microsoft Security Center of Excellence Europe,NL,2026-10-01
+            tom.berg@gmail.com,Tom,Berg,Alcatel Lucent,NL,2026-10-01
+            ada.berg@gmail.com,Ada,Berg,Alcatel Space Systems Division Europe,NL,2026-10-01
+
+            """)
+        #expect(try ws.sync().balanced)
+        let research = try accountOf(ws, "john.doe@gmail.com"), security = try accountOf(ws, "jane.roe@gmail.com")
+        #expect(research != security, "too little in common to join alone")
+        let list = try cli.run(["review", "list", "--config", ws.configPath])
+        #expect(list.status == 0 && list.stdout.contains("a1\t") && list.stdout.contains("company:microsoft security center of excellence europe|NL"),
+                "\(list.stdout)")
+        let show = try cli.run(["review", "show", "a1", "--config", ws.configPath])
+        #expect(show.stdout.contains("shared words") && show.stdout.contains("microsoft "), "\(show.stdout)")
+
+        #expect(try cli.run(["review", "merge", "a1", "--config", ws.configPath]).status == 0)
+        #expect(try accountOf(ws, "jane.roe@gmail.com") == research)
+        #expect(try ws.count("SELECT count(*) FROM accounts WHERE id = \(security)") == 0)
+        #expect(try ws.count("SELECT count(*) FROM company_words WHERE account_id = \(security)") == 0, "the folded account left the index")
+        // A later record spelled as the merged name goes to the account it was merged into.
+        try ws.drop("events", "later.csv", Self.header + "eve.roe@gmail.com,Eve,Roe,Microsoft Security Center of Excellence Europe,NL,2026-10-03\n")
+        #expect(try ws.sync().balanced)
+        #expect(try accountOf(ws, "eve.roe@gmail.com") == research)
+        let again = try cli.run(["review", "merge", "a1", "--config", ws.configPath])
+        #expect(again.status == 1 && again.stderr.contains("already decided"), "\(again.stderr)")
+
+        // Undone: both leads of that name leave for an account of their own; the decision is listed.
+        let shown = try cli.run(["account", "show", String(research), "--config", ws.configPath])
+        #expect(shown.stdout.contains("company:microsoft security center of excellence europe|NL") && shown.stdout.contains("leads      3"), "\(shown.stdout)")
+        let undo = try cli.run(["account", "unmerge", "company:microsoft security center of excellence europe|NL", "--config", ws.configPath])
+        #expect(undo.status == 0 && undo.stdout.contains("with 2 lead(s)"), "\(undo.stdout)\(undo.stderr)")
+        let alone = try accountOf(ws, "jane.roe@gmail.com")
+        let eve = try accountOf(ws, "eve.roe@gmail.com"), john = try accountOf(ws, "john.doe@gmail.com")
+        #expect(alone != research && eve == alone && john == research)
+        #expect(try ws.count("SELECT count(*) FROM account_aliases") == 0)
+        #expect(try ws.count("SELECT count(*) FROM company_words WHERE account_id = \(alone)") == 5)
+        let all = try cli.run(["review", "list", "--all", "--config", ws.configPath])
+        #expect(all.stdout.contains("merged") && all.stdout.contains("unmerged"), "\(all.stdout)")
+        let missing = try cli.run(["account", "unmerge", "company:nobody|NL", "--config", ws.configPath])
+        #expect(missing.status == 1 && missing.stderr.contains("no company name company:nobody|NL"), "\(missing.stderr)")
+
+        // The other pair: two firms, kept apart for good.
+        let pending = try ws.count("SELECT id FROM account_reviews WHERE status = 'pending'")
+        #expect(try cli.run(["review", "separate", "a\(pending)", "--config", ws.configPath]).status == 0)
+        #expect(try accountOf(ws, "tom.berg@gmail.com") != accountOf(ws, "ada.berg@gmail.com"))
+        #expect(try ws.count("SELECT count(*) FROM account_reviews WHERE status = 'separated'") == 1)
     }
 }

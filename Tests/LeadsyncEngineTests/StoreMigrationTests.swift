@@ -38,7 +38,7 @@ import Testing
                                  "--to", "postgres://\(target.user)@\(target.host):\(target.port)/\(target.database)",
                                  "--password-file", ws.directory.path("pg-password").path, "--tls", "require"])
         #expect(moved.status == 0, "\(moved.stdout)\(moved.stderr)")
-        #expect(moved.stdout.contains("all 28 tables match") && !moved.stdout.contains(target.password ?? "-"), "\(moved.stdout)")
+        #expect(moved.stdout.contains("all 29 tables match") && !moved.stdout.contains(target.password ?? "-"), "\(moved.stdout)")
 
         var settings = target
         settings.tls = .require
@@ -46,7 +46,7 @@ import Testing
         let sqlite = try SQLiteStore(path: ws.storePath)
         for table in ["leads", "accounts", "reconciliation", "lead_provenance", "merges", "review_queue", "match_decisions",
                       "suppressions", "files", "synced_contents", "sales_stages", "sales_edits", "erased_leads", "runs", "store_secrets",
-                      "company_words", "company_word_counts", "account_aliases"] {
+                      "company_words", "company_word_counts", "account_aliases", "account_reviews"] {
             let before = try sqlite.read { try $0.integer("SELECT count(*) FROM \(table)") }
             let after = try postgres.read { try $0.integer("SELECT count(*) FROM \(table)") }
             #expect(before == after, "\(table): \(before) → \(after)")

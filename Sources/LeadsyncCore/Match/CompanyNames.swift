@@ -93,6 +93,14 @@ public struct CompanyNameComparison: Sendable, Equatable {
     /// The word that most names the firm in one of the two names (the rarest) is among the shared ones:
     /// "Ministry of Foreign Affairs of Finland" and "… of Brazil" share three words, but not that one.
     public var sharesHeaviestWord: Bool
+    /// Worth a person's look: the words that name the firm are shared, nothing contradicts, but too little of
+    /// the names agree to join them alone ("Microsoft Security Center of Excellence" and "Microsoft Research").
+    public static let reviewSimilarity = 0.1
+    public var worthReview: Bool {
+        sharesDistinctiveWord && sharesHeaviestWord && !numbersDiffer && !joins
+            && similarity >= Self.reviewSimilarity && (containment >= 0.5 || sameFirstWord)
+    }
+
     /// Both names carry numbers, and not the same ones ("Atelier Lumière 35086" and "Atelier Lumière 14825").
     public var numbersDiffer: Bool
 

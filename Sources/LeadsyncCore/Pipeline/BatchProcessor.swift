@@ -18,6 +18,8 @@ public struct BatchOutcome: Sendable {
     public var companyNames: [CompanyNameEntry] = []
     /// Company names that joined a name-only account spelled another way.
     public var companyAliases: [CompanyAlias] = []
+    /// New name-only accounts that may be another one: for a person to decide.
+    public var accountReviews: [AccountReviewItem] = []
     /// Leads found to be one person by a record whose exact keys name both (a bridge): the first moves into
     /// the second (its records, handoff and reviews) and is deleted, as when a reviewer merges two leads.
     public var leadAbsorptions: [(from: Int64, into: Int64)] = []
@@ -67,6 +69,7 @@ public struct BatchProcessor {
         outcome.accountAbsorptions = work.absorptions
         outcome.companyNames = work.companyNames
         outcome.companyAliases = work.companyAliases
+        outcome.accountReviews = work.accountReviews
         return outcome
     }
 
@@ -222,6 +225,7 @@ public struct BatchProcessor {
         outcome.accountAbsorptions = work.absorptions
         outcome.companyNames = work.companyNames
         outcome.companyAliases = work.companyAliases
+        outcome.accountReviews = work.accountReviews
         outcome.routingCursors = work.cursors
         outcome.merges = [MergeEvent(leadID: intoID, ref: ref, kind: "review", score: score, evidence: evidence, chosen: chosen)]
         return outcome
@@ -314,6 +318,7 @@ public struct BatchProcessor {
         outcome.accountAbsorptions = work.absorptions
         outcome.companyNames = work.companyNames
         outcome.companyAliases = work.companyAliases
+        outcome.accountReviews = work.accountReviews
         outcome.routingCursors = work.cursors
         let entry = ReconciliationEntry(ref: splitRecord.ref, externalID: splitRecord.fields[.external_id], action: .created, leadID: alone.id,
                                         accountID: alone.accountID, status: alone.status, reason: "unmerged from lead \(leadID)")
@@ -581,6 +586,9 @@ struct WorkingSet {
     /// one that stands alone.
     var companyAliasKeys: [String: String?] = [:]
     var companyAliases: [CompanyAlias] = []
+    /// Uncertain pairs: by company key until its account exists, then for the store.
+    var reviewCandidates: [String: AccountReviewItem] = [:]
+    var accountReviews: [AccountReviewItem] = []
     /// Name-only accounts created by this batch (for the store's index) and what they add to the counts.
     var companyNames: [CompanyNameEntry] = []
     var batchCompanyNames: [(entry: CompanyNameEntry, words: [String])] = []
@@ -647,7 +655,13 @@ struct WorkingSet {
             account = Account(id: nextAccount, key: key, name: nil, domain: domain, country: nil, employees: nil)
             newAccountIDs.insert(nextAccount)
             nextAccount += 1
-            if key.hasPrefix("company:") { indexNewCompanyName(CompanyNameEntry(accountID: account.id, key: key, name: fields[.company])) }
+            if key.hasPrefix("company:") {
+                indexNewCompanyName(CompanyNameEntry(accountID: account.id, key: key, name: fields[.company]))
+                if var review = reviewCandidates.removeValue(forKey: key) {
+                    review.accountID = account.id
+                    accountReviews.append(review)
+                }
+            }
         }
         if var alias = joining {
             alias.accountID = account.id
@@ -721,13 +735,26 @@ extension WorkingSet {
         let candidateWords = candidates.map { CompanyNameEntry(accountID: $0.id, key: $0.key, name: $0.name).words }
         let counts = try companyWordCounts(Array(Set(candidateWords.joined() + words)))
         var best: (account: Account, comparison: CompanyNameComparison)?
+        var closest: (account: Account, comparison: CompanyNameComparison)?
         for (candidate, theirs) in zip(candidates, candidateWords) {
             let comparison = CompanyNameComparison(words, theirs, counts: counts)
+            if comparison.worthReview, closest.map({ ($0.comparison.similarity, -$0.account.id) < (comparison.similarity, -candidate.id) }) ?? true {
+                closest = (candidate, comparison)
+            }
             guard comparison.joins else { continue }
             if let current = best, (current.comparison.similarity, -current.account.id) >= (comparison.similarity, -candidate.id) { continue }
             best = (candidate, comparison)
         }
-        guard let best else { companyAliasKeys[key] = .some(nil); return nil }
+        guard let best else {
+            companyAliasKeys[key] = .some(nil)
+            // The name starts its account; a person may say it is the closest one's (`leadsync review`).
+            if let closest {
+                reviewCandidates[key] = AccountReviewItem(key: key, accountID: 0, candidateAccountID: closest.account.id,
+                                                          similarity: (closest.comparison.similarity * 1000).rounded() / 1000,
+                                                          evidence: closest.comparison.evidence)
+            }
+            return nil
+        }
         accounts[best.account.key] = accounts[best.account.key] ?? best.account
         companyAliasKeys[key] = best.account.key
         let alias = CompanyAlias(key: key, accountID: best.account.id, similarity: (best.comparison.similarity * 1000).rounded() / 1000,

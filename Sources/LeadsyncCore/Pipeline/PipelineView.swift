@@ -59,6 +59,19 @@ public struct CompanyNameEntry: Sendable, Equatable {
     }
 }
 
+/// A name-only account that may be another one, spelled otherwise, waiting for a person (`leadsync review`).
+public struct AccountReviewItem: Sendable, Equatable {
+    public var key: String
+    public var accountID: Int64
+    public var candidateAccountID: Int64
+    public var similarity: Double
+    public var evidence: [String]
+    public init(key: String, accountID: Int64, candidateAccountID: Int64, similarity: Double, evidence: [String]) {
+        self.key = key; self.accountID = accountID; self.candidateAccountID = candidateAccountID
+        self.similarity = similarity; self.evidence = evidence
+    }
+}
+
 /// A company name that joined an account spelled another way, with why.
 public struct CompanyAlias: Sendable, Equatable {
     public var key: String
