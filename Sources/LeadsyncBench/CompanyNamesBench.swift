@@ -41,7 +41,8 @@ func benchmarkCompanyNames(file: URL, background: Int, work: URL, leadsync: Stri
     guard sync.status == 0 else { print("company names: the sync failed (status \(sync.status))"); return }
 
     var accountOf: [Int: Int64] = [:]
-    var aliases = 0
+    var aliases = 0, reviews = 0
+    var pairs: [(Int64, Int64)] = []
     let store = try SQLiteStore(path: work.appendingPathComponent("store.sqlite").path, readOnly: true)
     try store.read { reader in
         guard let run = try reader.runIDs().first else { return }
@@ -53,6 +54,8 @@ func benchmarkCompanyNames(file: URL, background: Int, work: URL, leadsync: Stri
         let current = try reader.leadAccounts()
         for (index, lead) in leadOf { accountOf[index] = current[lead] ?? -Int64(index) - 1 }
         aliases = try reader.integer("SELECT count(*) FROM account_aliases")
+        reviews = try reader.integer("SELECT count(*) FROM account_reviews WHERE status = 'pending'")
+        pairs = try reader.accountReviews(status: "pending").map { ($0.accountID, $0.candidateAccountID) }
     }
     func pairwise(_ cluster: (Int) -> String) -> (precision: Double, recall: Double, pairs: Int) {
         var byCluster: [String: [String: Int]] = [:], byFirm: [String: Int] = [:]
@@ -68,9 +71,15 @@ func benchmarkCompanyNames(file: URL, background: Int, work: URL, leadsync: Stri
     }
     let baseline = pairwise { CompanyNormaliser.matchKey(names[$0].name) ?? "#\($0)" }
     let byWords = pairwise { accountOf[$0].map { String($0) } ?? "#\($0)" }
+    // What a reviewer who merged every pending pair would get (an upper bound on what reviews can add).
+    var parent: [Int64: Int64] = [:]
+    func root(_ id: Int64) -> Int64 { var id = id; while let next = parent[id], next != id { id = next }; return id }
+    for (a, b) in pairs { let (ra, rb) = (root(a), root(b)); if ra != rb { parent[ra] = rb } }
+    let reviewed = pairwise { accountOf[$0].map { String(root($0)) } ?? "#\($0)" }
     print(String(format: "company names: %d names of %d firms (%@), after %d generated leads; sync %.2f s",
                  names.count, Set(names.map(\.firm)).count, file.lastPathComponent as NSString, background, sync.seconds))
     print(String(format: "  legal forms stripped (before):  precision %.4f  recall %.4f  (%d pairs)", baseline.precision, baseline.recall, baseline.pairs))
-    print(String(format: "  by weighted words (now):        precision %.4f  recall %.4f  (%d pairs; %d names joined an account by their words)",
-                 byWords.precision, byWords.recall, byWords.pairs, aliases))
+    print(String(format: "  by weighted words (now):        precision %.4f  recall %.4f  (%d pairs; %d names joined an account by their words; %d account reviews pending)",
+                 byWords.precision, byWords.recall, byWords.pairs, aliases, reviews))
+    print(String(format: "  … and every pending review merged: precision %.4f  recall %.4f", reviewed.precision, reviewed.recall))
 }
