@@ -107,10 +107,13 @@ install:
 	@echo "installed under $(DESTDIR)$(PREFIX); next: systemd-sysusers, systemd-tmpfiles --create, systemctl enable --now leadsync"
 
 # Matching accuracy on planted duplicates (docs/matching.md); BENCH_MATCHING=1000000 for the scaling figure.
+# COMPANY_NAMES=FILE (name<TAB>firm per line) also measures account matching on real company-name variants.
 BENCH_MATCHING ?= 100000
 bench-matching: deps
 	$(SWIFT) build -c release
 	$$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --matching $(BENCH_MATCHING) --work bench-out
+	@if [ -n "$(COMPANY_NAMES)" ]; then \
+	  $$($(SWIFT) build -c release --show-bin-path)/leadsync-bench --company-names "$(COMPANY_NAMES)" --work bench-out; fi
 
 clean:
 	rm -rf .build var bench-out
