@@ -64,12 +64,8 @@ public struct BatchProcessor {
             outcome.entries.append(entry)
         }
         outcome.leads = work.changedLeadIDs.sorted().map { work.leads[$0]! }
-        outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
+        work.fillAccounts(&outcome)
         outcome.routingCursors = work.cursors
-        outcome.accountAbsorptions = work.absorptions
-        outcome.companyNames = work.companyNames
-        outcome.companyAliases = work.companyAliases
-        outcome.accountReviews = work.accountReviews
         return outcome
     }
 
@@ -221,11 +217,7 @@ public struct BatchProcessor {
         try requalify(&lead, work: &work, outcome: &outcome, known: nil)
         work.store(lead)
         outcome.leads = [lead]
-        outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
-        outcome.accountAbsorptions = work.absorptions
-        outcome.companyNames = work.companyNames
-        outcome.companyAliases = work.companyAliases
-        outcome.accountReviews = work.accountReviews
+        work.fillAccounts(&outcome)
         outcome.routingCursors = work.cursors
         outcome.merges = [MergeEvent(leadID: intoID, ref: ref, kind: "review", score: score, evidence: evidence, chosen: chosen)]
         return outcome
@@ -314,11 +306,7 @@ public struct BatchProcessor {
         work.store(alone)
 
         outcome.leads = [rebuilt, alone]
-        outcome.accounts = work.changedAccountKeys.sorted().map { work.accounts[$0]! }
-        outcome.accountAbsorptions = work.absorptions
-        outcome.companyNames = work.companyNames
-        outcome.companyAliases = work.companyAliases
-        outcome.accountReviews = work.accountReviews
+        work.fillAccounts(&outcome)
         outcome.routingCursors = work.cursors
         let entry = ReconciliationEntry(ref: splitRecord.ref, externalID: splitRecord.fields[.external_id], action: .created, leadID: alone.id,
                                         accountID: alone.accountID, status: alone.status, reason: "unmerged from lead \(leadID)")
@@ -775,6 +763,15 @@ extension WorkingSet {
         var counts = CompanyWordCounts(accounts: storeCompanyCounts.accounts + batchCompanyCounts.accounts)
         for word in indexed { counts.counts[word] = storeCompanyCounts.counts[word, default: 0] + batchCompanyCounts.counts[word, default: 0] }
         return counts
+    }
+
+    /// What the batch changed among accounts, into its outcome.
+    func fillAccounts(_ outcome: inout BatchOutcome) {
+        outcome.accounts = changedAccountKeys.sorted().map { accounts[$0]! }
+        outcome.accountAbsorptions = absorptions
+        outcome.companyNames = companyNames
+        outcome.companyAliases = companyAliases
+        outcome.accountReviews = accountReviews
     }
 
     /// Whether the store has any alias to look up, asked once per batch (most stores have none, and every
