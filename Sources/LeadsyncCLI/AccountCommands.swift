@@ -9,11 +9,11 @@ struct AccountCommand: ParsableCommand {
         commandName: "account",
         abstract: "Show an account and the company names that joined it; undo a join.",
         discussion: """
-        A company named without a company domain (a webinar form, a trade-show \\
-        scan) gets an account keyed by its name and country. When its words name \\
-        an existing such account ("PHILIPS" and "Koninklijke Philips Electronics \\
-        N.V."), it joins that account instead, and the join is kept with its \\
-        evidence: the shared words and their weights. `unmerge` gives the name \\
+        A company named without a company domain (a webinar form, a trade-show \
+        scan) gets an account keyed by its name and country. When its words name \
+        an existing such account ("PHILIPS" and "Koninklijke Philips Electronics \
+        N.V."), it joins that account instead, and the join is kept with its \
+        evidence: the shared words and their weights. `unmerge` gives the name \
         its account back.
 
         Typical use:
@@ -55,8 +55,8 @@ struct AccountCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Give a company name that joined an account its own account back.",
             discussion: """
-            The leads whose company and country make this name move to a new account \\
-            of that name; the join is recorded as undone (`review list --all` shows it) \\
+            The leads whose company and country make this name move to a new account \
+            of that name; the join is recorded as undone (`review list --all` shows it) \
             and later records spelled this way go to the new account.
             """)
         @OptionGroup var options: ConfigOption
