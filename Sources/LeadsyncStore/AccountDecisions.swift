@@ -120,12 +120,12 @@ extension StoreTransaction {
         var moving: [Int64] = [], name: String?, employees: Double?
         for row in try db.fetchRows(sql: "SELECT id, company, country, employees FROM leads WHERE account_id = ? ORDER BY id", arguments: [from]) {
             let company: String? = row["company"], country: String? = row["country"]
-            guard let company, let match = CompanyNormaliser.matchKey(company), "company:" + match + "|" + (country ?? "") == key else { continue }
+            guard let company, let match = CompanyNormaliser.matchKey(company), AccountKeys.nameKey(companyKey: match, country: country) == key else { continue }
             moving.append(row["id"])
             if name == nil { name = company; employees = Double(row["employees"] as String? ?? "") }
         }
         let id = try nextAccountID()
-        let country = String(key[key.index(after: key.lastIndex(of: "|")!)...])
+        let entry = CompanyNameEntry(accountID: id, key: key, name: name), country = entry.country
         try db.execute(sql: """
             INSERT INTO accounts (id, key, name, domain, country, employees, company_key, first_seen_at, updated_at)
             VALUES (?, ?, ?, NULL, ?, ?, NULL, ?, ?)
@@ -134,7 +134,7 @@ extension StoreTransaction {
             "UPDATE leads SET account_id = v.column1 FROM (VALUES \(rows)) AS v WHERE leads.id = v.column2"
         }
         try db.execute(sql: "DELETE FROM account_aliases WHERE key = ?", arguments: [key])
-        try indexCompanyNames([CompanyNameEntry(accountID: id, key: key, name: name)])
+        try indexCompanyNames([entry])
         try db.execute(sql: """
             INSERT INTO account_reviews (key, account_id, candidate_account_id, similarity, evidence, status, run_id, created_at, decided_at)
             VALUES (?, ?, ?, ?, ?, 'unmerged', ?, ?, ?)

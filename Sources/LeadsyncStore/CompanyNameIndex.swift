@@ -6,7 +6,9 @@ import LeadsyncCore
 /// another way (`account_aliases`). Read in the batch's transaction, never ahead: only a company name no
 /// account holds yet asks.
 extension StoreTransaction {
-    /// Words used by more accounts than this are not searched by: they say too little to find a firm by.
+    /// The most postings one word (or one typo range) is read for. Only distinctive words are searched by,
+    /// and those have at most `CompanyWordCounts.mostAccountsOfADistinctiveWord` accounts: this bounds the
+    /// typo ranges, and a word that has just become common.
     static let companyWordPostings = 200
 
     public func accountAlias(key: String) throws -> Account? {
@@ -30,8 +32,8 @@ extension StoreTransaction {
     }
 
     public func companyNameCandidates(words: [String], typoWords: [String], country: String) throws -> [Account] {
-        var ids: [Int64] = []
-        func add(_ id: Int64) { if !ids.contains(id) { ids.append(id) } }
+        var ids: [Int64] = [], seen: Set<Int64> = []
+        func add(_ id: Int64) { if seen.insert(id).inserted { ids.append(id) } }
         for word in words {
             for id in try db.fetchAll(Int64.self, sql: "SELECT account_id FROM company_words WHERE word = ? AND country = ? ORDER BY account_id LIMIT ?",
                                       arguments: [word, country, Self.companyWordPostings]) { add(id) }

@@ -464,9 +464,9 @@ enum Schema {
     }
 
     /// v10, on either store: the words of name-only accounts (`company:` keys), their counts, the company
-    /// names that joined an account spelled another way, and the decisions on pairs of such accounts. The existing name-only accounts are indexed by the
-    /// name they were created with, in id order, a few thousand per statement, inside the migration's
-    /// transaction. Idempotent: a PostgreSQL store told it is at an older version finds the tables and leaves them.
+    /// names that joined an account spelled another way, and the decisions on pairs of such accounts. The
+    /// existing name-only accounts are indexed by the name they were created with, in id order, a few
+    /// thousand per statement, inside the migration's transaction. Idempotent: a PostgreSQL store told it is at an older version finds the tables and leaves them.
     static func v10(_ db: any SQLConnection) throws {
         let sqlite = db.dialect == .sqlite
         let exists = sqlite

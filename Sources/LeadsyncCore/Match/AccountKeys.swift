@@ -21,7 +21,12 @@ public struct AccountKeys: Sendable, Equatable {
 
     /// `domain:REGISTRABLE` or `company:MATCHKEY|COUNTRY`; nil when neither is known (free mail, no company).
     public var accountKey: String? {
-        domain.map { "domain:" + $0 } ?? companyKey.map { "company:" + $0 + "|" + (country ?? "") }
+        domain.map { "domain:" + $0 } ?? companyKey.map { Self.nameKey(companyKey: $0, country: country) }
+    }
+
+    /// The key of a name-only account: `company:MATCHKEY|COUNTRY`.
+    public static func nameKey(companyKey: String, country: String?) -> String {
+        "company:" + companyKey + "|" + (country ?? "")
     }
 
     /// The folded last name that, with an E.164 phone, is a matching key.

@@ -113,13 +113,13 @@ public struct CompanyNameComparison: Sendable, Equatable {
     }
 
     public init(_ x: [String], _ y: [String], counts: CompanyWordCounts) {
-        var common = 0.0, distinctive = false, used: [String] = [], evidence: [String] = []
+        var common = 0.0, distinctive = false, evidence: [String] = []
         var firstMatched = false
-        var matchedY: [String] = [], matchedX: [String] = []
+        // The words of each name that found their counterpart (each word of `y` is matched once).
+        var matchedX: [String] = [], matchedY: [String] = []
         for (index, word) in x.enumerated() {
-            let match = y.contains(word) ? word : y.first { !used.contains($0) && !x.contains($0) && Self.isOneTypo(word, $0) }
-            guard let match, !used.contains(match) else { continue }
-            used.append(match)
+            let match = y.contains(word) ? word : y.first { !matchedY.contains($0) && !x.contains($0) && Self.isOneTypo(word, $0) }
+            guard let match, !matchedY.contains(match) else { continue }
             matchedX.append(word); matchedY.append(match)
             let weight = min(counts.weight(word), counts.weight(match))
             common += weight
