@@ -140,11 +140,39 @@ struct WrittenCompanies {
     }
 }
 
-/// Where a store's committed state stood: how many commits it has had, and SQLite's `data_version` as its
-/// writer connection saw it just after the last one (it changes only when another connection commits).
+/// Where a store's committed state stood when a prefetch's snapshot began.
 public struct CommitPoint: Sendable, Equatable {
+    /// SQLite: how many commits this process has made through the store. PostgreSQL: the store's commit
+    /// counter (`leadsync_commits`) as the snapshot reads it, which every writer of every instance advances.
     public var sequence: UInt64
+    /// SQLite's `data_version` as its writer connection saw it just after the last commit (it changes only
+    /// when another connection commits); unused on PostgreSQL, whose counter counts every writer.
     var dataVersion: Int64
+}
+
+/// How a store's lookups done ahead fared in the batches' transactions. Instances sharing a PostgreSQL store
+/// take turns: when every batch finds another instance's commit since its snapshot, the lookups done ahead
+/// are thrown away and only cost the server. So after two refused in a row, a store looks ahead only for
+/// every eighth batch, to notice when it is alone again.
+final class AheadUsage: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts = (used: 0, refused: 0, refusedInARow: 0, skipped: 0)
+    var used: Int { lock.withLock { counts.used } }
+    var refused: Int { lock.withLock { counts.refused } }
+
+    func record(used: Bool) {
+        lock.withLock {
+            if used { counts.used += 1; counts.refusedInARow = 0 } else { counts.refused += 1; counts.refusedInARow += 1 }
+        }
+    }
+
+    var worthLookingAhead: Bool {
+        lock.withLock {
+            guard counts.refusedInARow >= 2 else { return true }
+            counts.skipped += 1
+            return counts.skipped % 8 == 0
+        }
+    }
 }
 
 /// A batch's answers fetched from the store's last committed state on a reading connection, while the
@@ -157,10 +185,13 @@ public final class AheadPrefetch: @unchecked Sendable {
     var answers: PrefetchedAnswers
     /// The commits the snapshot holds for sure (it may hold later ones too).
     let basis: CommitPoint
+    /// Told whether the batch's transaction could use these answers.
+    let usage: AheadUsage?
 
-    init(records: [IncomingRecord], blocks: Bool, basis: CommitPoint, reader: StoreTransaction) throws {
+    init(records: [IncomingRecord], blocks: Bool, basis: CommitPoint, reader: StoreTransaction, usage: AheadUsage? = nil) throws {
         keys = BatchKeys(records: records, blocks: blocks)
         self.basis = basis
+        self.usage = usage
         var answers = PrefetchedAnswers()
         try answers.fetch(keys, from: reader, canWrite: false)
         self.answers = answers
@@ -174,23 +205,35 @@ extension StoreTransaction {
     /// decision, an erasure, the daemon's delivery) everything is fetched again here, as without prefetching.
     public func prefetchedView(for records: [IncomingRecord], ahead: AheadPrefetch, changes: [UInt64: StoreChanges],
                                blocks: Bool = true) throws -> PrefetchedView {
-        var since: [StoreChanges] = []
-        let version = try currentDataVersion()
-        var known = sequence > ahead.basis.sequence && version == ahead.basis.dataVersion
-        if known {
-            for commit in ahead.basis.sequence + 1 ..< sequence {
-                guard let changed = changes[commit] else { known = false; break }
-                since.append(changed)
-            }
+        var since: [StoreChanges]?
+        if let commits = try commitNumbers(after: ahead.basis) {
+            let known = commits.compactMap { changes[$0] }
+            if known.count == commits.count { since = known }
         }
-        guard known else { return try prefetchedView(for: records, blocks: blocks) }
+        ahead.usage?.record(used: since != nil)
+        guard let since else { return try prefetchedView(for: records, blocks: blocks) }
         var answers = ahead.answers
         ahead.answers = PrefetchedAnswers()
-        for key in answers.fullBlocksToMark { try markBlockFull(key) }
+        try markBlocksFull(answers.fullBlocksToMark)
         answers.fullBlocksToMark = []
         let again = try answers.forget(since, asked: ahead.keys, in: self)
         try answers.fetch(again, from: self, canWrite: true)
         return PrefetchedView(tx: self, answers: answers, cameFromAhead: true)
+    }
+
+    /// The numbers of the commits made since the snapshot `basis` describes, oldest first; nil when one came
+    /// that has no number this process could know (SQLite: another connection committed). On PostgreSQL the
+    /// batch holds the writer lock, so the counter read here is the last commit of any batch.
+    func commitNumbers(after basis: CommitPoint) throws -> [UInt64]? {
+        switch db.dialect {
+        case .sqlite:
+            guard sequence > basis.sequence, try currentDataVersion() == basis.dataVersion else { return nil }
+            return Array(basis.sequence + 1 ..< sequence)
+        case .postgres:
+            guard let latest = try db.fetchOne(Int64.self, sql: "SELECT commits FROM leadsync_commits WHERE id = 1"),
+                  latest >= 0, UInt64(latest) >= basis.sequence, UInt64(latest) - basis.sequence <= 8 else { return nil }
+            return Array(basis.sequence + 1 ..< UInt64(latest) + 1)
+        }
     }
 
     /// SQLite's count of commits by other connections, as this connection sees it.

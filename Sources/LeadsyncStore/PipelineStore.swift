@@ -11,7 +11,9 @@ public protocol PipelineStore: AnyObject, Sendable {
     func batch<T>(_ body: (StoreTransaction) throws -> T) throws -> T
     /// Runs a short outbox transaction (claiming or settling deliveries). On PostgreSQL it does not take the
     /// batch writer's lock: delivery never waits for a sync's batch, and instances share the outbox through
-    /// row locks (`SKIP LOCKED`). On SQLite it is one more write transaction, between batches.
+    /// row locks (`SKIP LOCKED`). On SQLite it is one more write transaction, between batches. It writes only
+    /// `deliveries`, which no batch's lookups read: its commits are not among those a batch that looked up
+    /// ahead must account for (`commitNumber` stays 0).
     func outbox<T>(_ body: (StoreTransaction) throws -> T) throws -> T
     /// Runs `body` in one transaction that is rolled back: `--dry-run` computes everything and writes nothing.
     func dryRun<T>(_ body: (StoreTransaction) throws -> T) throws -> T

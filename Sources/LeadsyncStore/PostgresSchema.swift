@@ -25,6 +25,12 @@ enum PostgresSchema {
     static func migrate(_ db: any SQLConnection) throws {
         try db.execute(sql: "SELECT pg_advisory_xact_lock(\(PostgresStore.schemaLock))")
         try db.execute(sql: "CREATE TABLE IF NOT EXISTS leadsync_schema (version BIGINT NOT NULL)")
+        // Every write transaction counts itself here (`PostgresStore.transaction`), so a batch's lookups done
+        // ahead on another connection can tell whether anything but this process's own batches committed since
+        // their snapshot. PostgreSQL's own; SQLite has `data_version`. Version 11 is the first that counts, so
+        // an older leadsync, which would write without counting, refuses the store.
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS leadsync_commits (id INTEGER PRIMARY KEY CHECK (id = 1), commits BIGINT NOT NULL)")
+        try db.execute(sql: "INSERT INTO leadsync_commits (id, commits) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
         let current = try db.fetchOne(Int.self, sql: "SELECT MAX(version) FROM leadsync_schema") ?? 0
         if current > version {
             throw StoreError("the PostgreSQL store has schema version \(current), newer than this leadsync (\(version)); upgrade leadsync")
@@ -40,6 +46,7 @@ enum PostgresSchema {
             if current < 8 { try Schema.v8(db) }
             if current < 9 { try Schema.v9(db) }
             if current < 10 { try Schema.v10(db) }
+            // 11: `leadsync_commits`, created above.
         }
         try db.execute(sql: "INSERT INTO leadsync_schema (version) VALUES (?)", arguments: [version])
     }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import LeadsyncCore
 
 /// How to reach the PostgreSQL store (`store: { postgres: … }` in leadsync.yaml), the password already
 /// read from its credential, file or environment variable.
@@ -159,8 +160,15 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
             try connection.execute(sql: "BEGIN")
             do {
                 if writerLock { try connection.execute(sql: "SELECT pg_advisory_xact_lock(\(Self.writerLock))") }
-                let result = try body(StoreTransaction(db: connection))
+                let tx = StoreTransaction(db: connection)
+                let result = try body(tx)
+                // Counted under the writer lock, last, so the counter's row is held only while committing. The
+                // outbox's transactions are not counted: they write only `deliveries`, which no lookup reads.
+                let number = commit && writerLock
+                    ? try connection.fetchOne(Int64.self, sql: "UPDATE leadsync_commits SET commits = commits + 1 WHERE id = 1 RETURNING commits")
+                    : nil
                 try connection.execute(sql: commit ? "COMMIT" : "ROLLBACK")
+                if let number, number > 0 { tx.commitNumber.value = UInt64(number) }
                 if commit && writerLock { refreshPlannerStatistics(connection) }
                 return result
             } catch let error as StoreError {
@@ -198,6 +206,27 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
         for (table, columns) in Self.lookupColumns where stale.contains(table) {
             _ = try? connection.execute(sql: "ANALYZE \(table) (\(columns))")
         }
+    }
+
+    /// How the lookups done ahead fared (instances taking turns make them useless).
+    let aheadUsage = AheadUsage()
+
+    /// A batch's lookups on a connection of their own, from a snapshot, while the batch before it is matched
+    /// and written: the server answers them while this process matches, instead of each waiting for the
+    /// other. The snapshot's commit counter tells the batch's transaction which commits came after it. Not
+    /// with a pool of one connection (the batch holds it), nor while other instances' commits keep making
+    /// them useless (`AheadUsage`). A failed read is not an error here: the batch fetches in its transaction.
+    public func prefetchAhead(_ records: [IncomingRecord], blocks: Bool) -> AheadPrefetch? {
+        guard settings.pool >= 2, aheadUsage.worthLookingAhead else { return nil }
+        let fetched = try? withConnection { connection -> AheadPrefetch? in
+            try connection.execute(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? connection.execute(sql: "ROLLBACK") }
+            guard let commits = try connection.fetchOne(Int64.self, sql: "SELECT commits FROM leadsync_commits WHERE id = 1"),
+                  commits >= 0 else { return nil }
+            return try AheadPrefetch(records: records, blocks: blocks, basis: CommitPoint(sequence: UInt64(commits), dataVersion: 0),
+                                     reader: StoreTransaction(db: connection), usage: aheadUsage)
+        }
+        return fetched ?? nil
     }
 
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {

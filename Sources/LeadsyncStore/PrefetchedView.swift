@@ -165,12 +165,16 @@ struct PrefetchedAnswers {
             }
             for (key, ids) in membersByKey {
                 if ids.count > StoreTransaction.maxBlockSize {
-                    if canWrite { try source.markBlockFull(key) } else { fullBlocksToMark.insert(key) }
+                    fullBlocksToMark.insert(key)
                     fullBlocks.insert(key)
                     continue
                 }
                 blocks[key] = ids.compactMap { positions[$0] ?? nil }
             }
+        }
+        if canWrite {
+            try source.markBlocksFull(fullBlocksToMark)
+            fullBlocksToMark = []
         }
         // The leads the exact keys name, unless already held.
         var ids = Set<Int64>()
@@ -285,8 +289,9 @@ struct PrefetchedAnswers {
                 for index in members.indices where members[index].leadID == from { members[index].leadID = into }
             }
         }
-        for (key, block) in blocks where block.count > StoreTransaction.maxBlockSize {
-            try tx.markBlockFull(key)
+        let grownFull = blocks.filter { $0.value.count > StoreTransaction.maxBlockSize }.keys
+        try tx.markBlocksFull(grownFull)
+        for key in grownFull {
             fullBlocks.insert(key)
             blocks[key] = []
         }

@@ -88,9 +88,9 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
         try transaction(ending: .commit, body)
     }
 
-    /// One more write transaction: SQLite has one writer at a time anyway.
+    /// One more write transaction: SQLite has one writer at a time anyway. Not numbered (see `PipelineStore.outbox`).
     public func outbox<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try transaction(ending: .commit, body)
+        try transaction(ending: .commit, numbered: false, body)
     }
 
     /// Runs `body` in one transaction that is rolled back: `--dry-run` computes everything and writes nothing.
@@ -98,7 +98,8 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
         try transaction(ending: .rollback, body)
     }
 
-    private func transaction<T>(ending: Database.TransactionCompletion, _ body: (StoreTransaction) throws -> T) throws -> T {
+    private func transaction<T>(ending: Database.TransactionCompletion, numbered: Bool = true,
+                                _ body: (StoreTransaction) throws -> T) throws -> T {
         let started = ContinuousClock.now
         defer { transactionObserver?(ContinuousClock.now - started) }
         checkpointer?.waitIfOverLimit()
@@ -106,12 +107,12 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
             let result = try writer.writeWithoutTransaction { db in
                 var result: T?
                 // One writer connection, so commits are numbered in the order they happen.
-                let sequence = lastCommit.value.sequence + 1
+                let sequence = numbered ? lastCommit.value.sequence + 1 : 0
                 try db.inTransaction(.immediate) {
                     result = try body(StoreTransaction(db: SQLiteConnection(db, longStatements: longStatements), sequence: sequence))
                     return ending
                 }
-                if ending == .commit {
+                if ending == .commit && numbered {
                     let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? -1
                     lastCommit.value = CommitPoint(sequence: sequence, dataVersion: version)
                 }
@@ -159,6 +160,9 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
 
     /// Reads on one of the pool's reading connections, beside the writer (WAL). A failed read is not an
     /// error here: the batch's transaction fetches everything again and reports what fails there.
+    /// How the lookups done ahead fared (counted only: SQLite's are read beside the writer, at no one else's cost).
+    let aheadUsage = AheadUsage()
+
     public func prefetchAhead(_ records: [IncomingRecord], blocks: Bool) -> AheadPrefetch? {
         guard !(writer is DatabaseQueue) else { return nil }
         let basis = lastCommit.value  // before the snapshot begins: every commit counted here is in it
@@ -166,7 +170,7 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
             // The lookups' pages are mostly in the writer's cache or the OS's: a smaller cache of its own
             // keeps this second connection from adding another 64 MiB to the sync's memory.
             try db.execute(sql: "PRAGMA cache_size = -\(Self.aheadCacheKiB)")
-            return try AheadPrefetch(records: records, blocks: blocks, basis: basis, reader: StoreTransaction(db: SQLiteConnection(db)))
+            return try AheadPrefetch(records: records, blocks: blocks, basis: basis, reader: StoreTransaction(db: SQLiteConnection(db)), usage: aheadUsage)
         }
     }
 

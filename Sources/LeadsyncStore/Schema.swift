@@ -286,6 +286,9 @@ enum Schema {
         migrator.registerMigration("v10") { db in
             try Schema.v10(SQLiteConnection(db))
         }
+        // v11: PostgreSQL's commit counter (`leadsync_commits`, see `PostgresSchema.migrate`). Nothing on SQLite,
+        // whose `data_version` tells the same; the step keeps the two stores' versions one number.
+        migrator.registerMigration("v11") { _ in }
         return migrator
     }
 

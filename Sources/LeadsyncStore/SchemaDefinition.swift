@@ -8,7 +8,7 @@ import LeadsyncCore
 /// documented for people querying them in docs/store-schema.md.
 enum SchemaDefinition {
     /// The version this definition is: PostgreSQL's `leadsync_schema`, and the last of SQLite's steps.
-    static let version = 10
+    static let version = 11
     /// SQLite's migration steps, by GRDB identifier: a store created from the definition has them all.
     static let sqliteSteps = (1...version).map { "v\($0)" }
 

@@ -1,17 +1,26 @@
 import Foundation
 import LeadsyncCore
 
+/// A transaction's commit number, given by the store when it is known (on PostgreSQL, as it commits): read it
+/// once the store's `batch` has returned.
+public final class CommitNumber: @unchecked Sendable {
+    public internal(set) var value: UInt64
+    init(_ value: UInt64) { self.value = value }
+}
+
 /// One open write transaction: the read-only `PipelineView` the transforms consult, and the StoreWriter
 /// methods that persist a batch's outcome.
 public struct StoreTransaction: PipelineView {
     let db: any SQLConnection
-    /// The number this transaction's commit will have among the store's commits (SQLite: one writer, so
-    /// commits are numbered in order); 0 where the store does not number them. A view prefetched ahead from a
-    /// snapshot knows by it which commits came after its snapshot.
-    public let sequence: UInt64
+    /// The number this transaction's commit has among the store's commits; 0 where the store does not number
+    /// them. SQLite numbers a transaction when it begins (one writer, so in commit order); PostgreSQL when it
+    /// commits, from the store's shared counter (`leadsync_commits`). A view prefetched ahead from a snapshot
+    /// knows by these numbers which commits came after its snapshot.
+    public let commitNumber: CommitNumber
+    public var sequence: UInt64 { commitNumber.value }
 
     init(db: any SQLConnection, sequence: UInt64 = 0) {
-        self.db = db; self.sequence = sequence
+        self.db = db; self.commitNumber = CommitNumber(sequence)
     }
 
     // MARK: PipelineView
@@ -148,7 +157,7 @@ public struct StoreTransaction: PipelineView {
         var members: [MatchMember] = []
         for key in try usableBlockKeys(blockingKeys) {
             let rows = try statement.fetchRows(arguments: [key])
-            guard rows.count <= Self.maxBlockSize else { try markBlockFull(key); continue }
+            guard rows.count <= Self.maxBlockSize else { try markBlocksFull([key]); continue }
             members += rows.compactMap(Self.member)
         }
         return members
@@ -176,8 +185,12 @@ public struct StoreTransaction: PipelineView {
         return hashes.filter { !full.contains($0) }
     }
 
-    func markBlockFull(_ key: Int64) throws {
-        try db.execute(sql: "INSERT INTO match_blocks_full (key) VALUES (?) ON CONFLICT DO NOTHING", arguments: [key])
+    /// Blocks grown past `maxBlockSize`, in as few statements as rows per statement allow (a 100k sync marks
+    /// ~2,700, one round trip each on PostgreSQL when marked one by one).
+    func markBlocksFull<Keys: Collection<Int64>>(_ keys: Keys) throws {
+        try insertRows(keys.map { .integer($0) }, columns: 1) { rows in
+            "INSERT INTO match_blocks_full (key) VALUES \(rows) ON CONFLICT DO NOTHING"
+        }
     }
 
     public func matchMembers(leadIDs: [Int64]) throws -> [MatchMember] {

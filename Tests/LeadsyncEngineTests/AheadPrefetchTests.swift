@@ -45,6 +45,31 @@ import LeadsyncTesting
         }
     }
 
+    /// The same for a PostgreSQL store: every table's rows in the order of all their columns.
+    static func contents(_ store: any PipelineStore) throws -> [String: [String]] {
+        try store.read { reader in
+            var tables: [String: [String]] = [:]
+            for table in PostgresSchema.tables where !["runs", "store_secrets"].contains(table) {
+                let columns = try reader.db.fetchAll(String.self, sql: """
+                    SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?
+                    ORDER BY ordinal_position
+                    """, arguments: [table]).filter { !$0.hasSuffix("_at") && !["at", "run_id"].contains($0) }
+                tables[table] = try reader.db.fetchRows(sql: "SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY \((1...columns.count).map(String.init).joined(separator: ", "))")
+                    .map { "\($0.values)" }
+            }
+            return tables
+        }
+    }
+
+    static func expectSameRows(_ left: [String: [String]], _ right: [String: [String]]) {
+        #expect(left.keys.sorted() == right.keys.sorted())
+        for (table, rows) in right.sorted(by: { $0.key < $1.key }) {
+            let other = left[table] ?? []
+            #expect(other == rows, "\(table): \(other.count) rows against \(rows.count); first difference: \(zip(other, rows).first { $0 != $1 }.map { "\($0)\n\($1)" } ?? "in the row count")")
+        }
+        #expect((right["merges"]?.count ?? 0) > 500 && (right["suppressions"]?.count ?? 0) > 20, "the data exercises merging and opt-outs")
+    }
+
     func drops(into ws: Workspace, from generated: TemporaryDirectory) throws {
         for name in try FileManager.default.contentsOfDirectory(atPath: generated.url.path).sorted() {
             let target = ws.directory.path("drops/gen/\(name)")
@@ -71,14 +96,48 @@ import LeadsyncTesting
             #expect(a.balanced && b.balanced)
             #expect(a.connectors["gen"]?.merged == b.connectors["gen"]?.merged && a.connectors["gen"]?.updated == b.connectors["gen"]?.updated)
         }
-        let left = try Self.contents(ahead.directory.path("var/leadsync.sqlite").path)
-        let right = try Self.contents(inTransaction.directory.path("var/leadsync.sqlite").path)
-        #expect(left.keys.sorted() == right.keys.sorted())
-        for (table, rows) in right.sorted(by: { $0.key < $1.key }) {
-            let other = left[table] ?? []
-            #expect(other == rows, "\(table): \(other.count) rows against \(rows.count); first difference: \(zip(other, rows).first { $0 != $1 }.map { "\($0)\n\($1)" } ?? "in the row count")")
+        Self.expectSameRows(try Self.contents(ahead.directory.path("var/leadsync.sqlite").path),
+                            try Self.contents(inTransaction.directory.path("var/leadsync.sqlite").path))
+    }
+
+    /// The same on PostgreSQL, where the lookups ahead run on a second connection from a snapshot and the
+    /// store's commit counter says which commits came after it.
+    @Test func aPostgreSQLSyncLookingUpAheadWritesWhatOneLookingUpInEachTransactionWrites() throws {
+        let first = try TemporaryDirectory(), second = try TemporaryDirectory()
+        try LeadGenerator(seed: 31, duplicateRate: 0.35).write(count: 3000, csv: first.path("a.csv"))
+        try LeadGenerator(seed: 31, duplicateRate: 0.35).write(count: 1500, csv: second.path("b-again.csv"))
+        try LeadGenerator(seed: 32, duplicateRate: 0.35).write(count: 1500, csv: second.path("c-new.csv"))
+        let ahead = try Workspace(connectors: ["gen": "generic"], batchSize: 50, store: .postgres)
+        let inTransaction = try Workspace(connectors: ["gen": "generic"], batchSize: 50, store: .postgres)
+        let aheadStore = try #require(try ahead.store() as? PostgresStore)
+        #expect(try ahead.configuration().main.looksUpAhead, "auto looks ahead on PostgreSQL whatever the batch size")
+        for generated in [first, second] {
+            try drops(into: ahead, from: generated)
+            try drops(into: inTransaction, from: generated)
+            let a = try SyncRunner(configuration: try ahead.configuration(), store: aheadStore).run(SyncOptions())
+            let b = try SyncRunner(configuration: try inTransaction.configuration(), store: InTransactionOnly(try inTransaction.store())).run(SyncOptions())
+            #expect(a.balanced && b.balanced)
+            #expect(a.connectors["gen"]?.merged == b.connectors["gen"]?.merged && a.connectors["gen"]?.updated == b.connectors["gen"]?.updated)
         }
-        #expect((right["merges"]?.count ?? 0) > 500 && (right["suppressions"]?.count ?? 0) > 20, "the data exercises merging and opt-outs")
+        // Nothing else writes this database, so every batch but a file's first could use what it fetched ahead.
+        #expect(aheadStore.aheadUsage.used > 100 && aheadStore.aheadUsage.refused == 0,
+                "used \(aheadStore.aheadUsage.used), refused \(aheadStore.aheadUsage.refused)")
+        Self.expectSameRows(try Self.contents(aheadStore), try Self.contents(try inTransaction.store()))
+    }
+
+    /// Instances taking turns on one PostgreSQL store refuse each other's lookups done ahead: after two refused
+    /// in a row a store looks ahead for one batch in eight, and fully again once one is used.
+    @Test func lookingAheadPausesWhileItIsRefused() {
+        let usage = AheadUsage()
+        #expect(usage.worthLookingAhead)
+        usage.record(used: false)
+        #expect(usage.worthLookingAhead, "one refusal is not a pattern")
+        usage.record(used: false)
+        let tries = (1...16).map { _ in usage.worthLookingAhead }
+        #expect(tries.filter { $0 }.count == 2 && tries[7] && tries[15], "\(tries)")
+        usage.record(used: true)
+        #expect((1...4).allSatisfy { _ in usage.worthLookingAhead })
+        #expect(usage.used == 1 && usage.refused == 2)
     }
 
     /// Records of a generated file, shaped as the runner shapes them.
@@ -99,15 +158,15 @@ import LeadsyncTesting
 
     struct Setting {
         let ws: Workspace
-        let store: SQLiteStore
+        let store: any PipelineStore
         let processor: BatchProcessor
         let earlier: [IncomingRecord]
         let later: [IncomingRecord]
     }
 
     /// A store holding 1,000 leads, a batch to commit, and a later batch repeating many of its people.
-    func setting() throws -> Setting {
-        let ws = try Workspace(connectors: ["gen": "generic"])
+    func setting(_ kind: StoreKind) throws -> Setting {
+        let ws = try Workspace(connectors: ["gen": "generic"], store: kind)
         try LeadGenerator(seed: 41).write(count: 1000, csv: ws.directory.path("drops/gen/base.csv"))
         #expect(try ws.sync().balanced)
         let generated = try TemporaryDirectory()
@@ -116,20 +175,23 @@ import LeadsyncTesting
         let all = try records(generated.path("more.csv"), configuration: configuration, name: "more.csv")
         let processor = BatchProcessor(qualifier: Qualifier(rules: configuration.rules), merger: Merger(),
                                        freeMailDomains: configuration.main.normaliser.freeMailDomains, now: "2026-11-27T00:00:00Z")
-        return Setting(ws: ws, store: try SQLiteStore(path: ws.directory.path("var/leadsync.sqlite").path), processor: processor,
+        return Setting(ws: ws, store: try ws.store(), processor: processor,
                        earlier: Array(all[..<600]), later: Array(all[600...]))
     }
 
     /// Commits the earlier batch, and says what it changed, by commit.
     func commitEarlier(_ s: Setting) throws -> [UInt64: StoreChanges] {
-        try s.store.batch { tx in
+        // Read once committed: PostgreSQL numbers a commit as it happens.
+        let (number, changed) = try s.store.batch { tx in
             let outcome = try s.processor.process(s.earlier, view: try tx.prefetchedView(for: s.earlier))
-            return [tx.sequence: try #require(try tx.write(outcome, runID: "r", now: "2026-11-27T00:00:00Z", keepingChanges: true))]
+            return (tx.commitNumber, try #require(try tx.write(outcome, runID: "r", now: "2026-11-27T00:00:00Z", keepingChanges: true)))
         }
+        #expect(number.value > 0)
+        return [number.value: changed]
     }
 
-    @Test func answersFetchedBeforeACommitAreBroughtUpToDateWithIt() throws {
-        let s = try setting()
+    @Test(arguments: StoreKind.allCases) func answersFetchedBeforeACommitAreBroughtUpToDateWithIt(_ kind: StoreKind) throws {
+        let s = try setting(kind)
         let fetched = s.store.prefetchAhead(s.later, blocks: true), again = s.store.prefetchAhead(s.later, blocks: true)
         #expect(fetched != nil && again != nil, "fetched ahead")
         guard let ahead = fetched, let asRead = again?.answers else { return }
@@ -153,22 +215,48 @@ import LeadsyncTesting
         }
     }
 
+    /// The outbox's transactions (the daemon's deliveries) write only `deliveries`, which no lookup reads: their
+    /// commits, however many come between, leave the answers fetched ahead usable.
+    @Test(arguments: StoreKind.allCases) func theOutboxCommitsLeaveTheAnswersFetchedAheadUsable(_ kind: StoreKind) throws {
+        let s = try setting(kind)
+        guard let ahead = s.store.prefetchAhead(s.later, blocks: true) else { Issue.record("not fetched ahead"); return }
+        let changes = try commitEarlier(s)
+        for _ in 0..<3 {
+            let number = try s.store.outbox { tx in
+                try tx.db.execute(sql: """
+                    INSERT INTO deliveries (destination, event, lead_id, run_id, created_at, next_attempt_at)
+                    VALUES ('crm', 'handoff', (SELECT MIN(id) FROM leads), 'r', '2026-11-27T00:00:00Z', '2026-11-27T00:00:00Z')
+                    """)
+                return tx.commitNumber
+            }
+            #expect(number.value == 0, "an outbox commit is not numbered")
+        }
+        try s.store.dryRun { tx in
+            let view = try tx.prefetchedView(for: s.later, ahead: ahead, changes: changes)
+            #expect(view.cameFromAhead)
+        }
+    }
+
     /// A commit the runner cannot account for — another process, or another writer of this one — makes the
     /// batch fetch everything in its transaction.
-    @Test func aCommitOfAnotherWriterMakesTheBatchFetchAgain() throws {
-        let s = try setting()
+    @Test(arguments: StoreKind.allCases) func aCommitOfAnotherWriterMakesTheBatchFetchAgain(_ kind: StoreKind) throws {
+        let s = try setting(kind)
         guard case .normalised(let record)? = s.later.first(where: { if case .normalised(let r) = $0 { r.fields[.email] != nil } else { false } }),
               let email = record.fields[.email] else { Issue.record("no record with an email"); return }
         for writer in ["another process", "this process"] {
             guard let ahead = s.store.prefetchAhead(s.later, blocks: true) else { Issue.record("not fetched ahead"); return }
             let changes = try commitEarlier(s)
             if writer == "another process" {
-                // A second connection to the file, as `leadsync` run by hand beside the daemon would open.
-                try SQLiteStore(path: s.store.path).batch { tx in
+                // A second connection to the store, as `leadsync` run by hand beside the daemon (or another
+                // instance sharing the PostgreSQL store) would open.
+                let other: any PipelineStore = try s.ws.postgres.map { try PostgresStore(settings: $0) } ?? SQLiteStore(path: s.ws.storePath)
+                try other.batch { tx in
                     try tx.db.execute(sql: "INSERT INTO suppressions (key, reason, record_ref, created_at) VALUES (?, 'test', 'x', 'now')", arguments: ["email:" + email])
                 }
             } else {
-                try s.store.outbox { tx in
+                // A commit this process made outside the sync (a review decision, an erasure): the runner has
+                // not recorded what it changed.
+                try s.store.batch { tx in
                     try tx.db.execute(sql: "DELETE FROM suppressions WHERE key = ?", arguments: ["email:" + email])
                 }
             }

@@ -372,7 +372,7 @@ public final class SyncRunner {
         var changes: [UInt64: StoreChanges] = [:]
 
         func flush(_ records: [IncomingRecord], ahead: AheadPrefetch? = nil, recordsSeen: Int, final: Bool) throws {
-            var made: (sequence: UInt64, changes: StoreChanges)?
+            var made: (commit: CommitNumber, changes: StoreChanges)?
             try commit { tx in
                 try file.lease?.renew(tx)
                 var changed = StoreChanges()
@@ -389,11 +389,13 @@ public final class SyncRunner {
                 try tx.saveCheckpoint(connector: connector.name, file: file.name, checksum: checksum, recordsDone: recordsSeen,
                                       status: final ? .done : .claimed, reading: reading, runID: runID, now: now)
                 if final, let lease = file.lease { try tx.releaseFile(connector: lease.connector, name: lease.name) }
-                made = (tx.sequence, changed)
+                made = (tx.commitNumber, changed)
             }
-            if looksAhead, let made, made.sequence > 0 {
-                changes[made.sequence] = made.changes
-                changes = changes.filter { $0.key + 3 > made.sequence }
+            // Numbered once committed. Other writers' commits may come between two of ours (PostgreSQL), so the
+            // last three of ours are kept, whatever their numbers.
+            if looksAhead, let made, made.commit.value > 0 {
+                changes[made.commit.value] = made.changes
+                if changes.count > 3, let oldest = changes.keys.min() { changes[oldest] = nil }
             }
             committed = recordsSeen
             options.progress?.reading(connector: connector.name, file: file.name, records: recordsSeen,
