@@ -8,6 +8,10 @@ import LeadsyncTesting
 /// and by two instances at once, each into an empty store.
 func benchmarkPostgres(count: Int, work: URL, leadsync: String, repo: URL) throws {
     let fm = FileManager.default
+    // The SQLite full sync of the same generated file, when `make bench` has just measured it.
+    let sqliteSync = (try? String(contentsOf: work.deletingLastPathComponent().appendingPathComponent("sqlite-full-sync.txt"), encoding: .utf8))
+        .map { $0.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
+        .flatMap { $0.count == 2 && Int($0[0]) == count ? $0[1] : nil }
     try? fm.removeItem(at: work)
     try fm.createDirectory(at: work, withIntermediateDirectories: true)
     guard let url = ProcessInfo.processInfo.environment["LEADSYNC_TEST_POSTGRES_URL"] else {
@@ -66,6 +70,12 @@ func benchmarkPostgres(count: Int, work: URL, leadsync: String, repo: URL) throw
     print(String(format: "| leadsync sync into an empty PostgreSQL store | %.2f s (%.0f leads/s)%@ | %.1f× (target 3×) | %.0f MB |",
                  sync.seconds, Double(count) / sync.seconds, sync.status == 0 ? "" : " FAILED", sync.seconds / floor.seconds,
                  Double(sync.maxRSSKiB) / 1024))
+    if let sqliteSync {
+        print(String(format: "PostgreSQL sync ÷ the SQLite full sync of the same file in this run (%.2f s): %.2f× (target ≤ 1.5×)",
+                     sqliteSync, sync.seconds / sqliteSync))
+    } else {
+        print("(no SQLite full sync of \(count) leads in this run to compare with: run `make bench` with BENCH_POSTGRES_LEADS = BENCH_LEADS)")
+    }
 
     // 20 files, one instance, then two at once on the same directory, each into an empty store.
     let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").dropFirst()

@@ -152,8 +152,9 @@ public struct CommitPoint: Sendable, Equatable {
 
 /// How a store's lookups done ahead fared in the batches' transactions. Instances sharing a PostgreSQL store
 /// take turns: when every batch finds another instance's commit since its snapshot, the lookups done ahead
-/// are thrown away and only cost the server. So after two refused in a row, a store looks ahead only for
-/// every eighth batch, to notice when it is alone again.
+/// are thrown away and only cost the server (two instances on 20 files: 78.1 s against 69.6 s without
+/// looking ahead). So once one is refused, a store looks ahead only for every eighth batch, to notice when it
+/// is alone again.
 final class AheadUsage: @unchecked Sendable {
     private let lock = NSLock()
     private var counts = (used: 0, refused: 0, refusedInARow: 0, skipped: 0)
@@ -168,7 +169,7 @@ final class AheadUsage: @unchecked Sendable {
 
     var worthLookingAhead: Bool {
         lock.withLock {
-            guard counts.refusedInARow >= 2 else { return true }
+            guard counts.refusedInARow >= 1 else { return true }
             counts.skipped += 1
             return counts.skipped % 8 == 0
         }
