@@ -242,6 +242,8 @@ import LeadsyncTesting
         guard case .normalised(let record)? = s.later.first(where: { if case .normalised(let r) = $0 { r.fields[.email] != nil } else { false } }),
               let email = record.fields[.email] else { Issue.record("no record with an email"); return }
         for writer in ["another process", "this process"] {
+            // The first refusal pauses PostgreSQL's looking ahead (`AheadUsage`); a used batch would lift it.
+            (s.store as? PostgresStore)?.aheadUsage.record(used: true)
             guard let ahead = s.store.prefetchAhead(s.later, blocks: true) else { Issue.record("not fetched ahead"); return }
             let changes = try commitEarlier(s)
             if writer == "another process" {
