@@ -143,7 +143,8 @@ struct WrittenCompanies {
 /// Where a store's committed state stood when a prefetch's snapshot began.
 public struct CommitPoint: Sendable, Equatable {
     /// SQLite: how many commits this process has made through the store. PostgreSQL: the store's commit
-    /// counter (`leadsync_commits`) as the snapshot reads it, which every writer of every instance advances.
+    /// counter (`leadsync_commits`) as the snapshot reads it, which every write transaction of every instance
+    /// advances, but the outbox's.
     public var sequence: UInt64
     /// SQLite's `data_version` as its writer connection saw it just after the last commit (it changes only
     /// when another connection commits); unused on PostgreSQL, whose counter counts every writer.
@@ -202,8 +203,9 @@ public final class AheadPrefetch: @unchecked Sendable {
 extension StoreTransaction {
     /// The batch's view from answers fetched ahead. The commits after the snapshot must all be known, with
     /// what each changed (`changes`, by commit sequence): their answers are dropped and fetched again here.
-    /// Otherwise (another connection or another writer of this process committed in between: a review
-    /// decision, an erasure, the daemon's delivery) everything is fetched again here, as without prefetching.
+    /// Otherwise (another connection, another instance or another writer of this process committed in between:
+    /// a review decision, an erasure; not the outbox's deliveries) everything is fetched again here, as without
+    /// prefetching.
     public func prefetchedView(for records: [IncomingRecord], ahead: AheadPrefetch, changes: [UInt64: StoreChanges],
                                blocks: Bool = true) throws -> PrefetchedView {
         var since: [StoreChanges]?

@@ -25,9 +25,9 @@ enum PostgresSchema {
     static func migrate(_ db: any SQLConnection) throws {
         try db.execute(sql: "SELECT pg_advisory_xact_lock(\(PostgresStore.schemaLock))")
         try db.execute(sql: "CREATE TABLE IF NOT EXISTS leadsync_schema (version BIGINT NOT NULL)")
-        // Every write transaction counts itself here (`PostgresStore.transaction`), so a batch's lookups done
-        // ahead on another connection can tell whether anything but this process's own batches committed since
-        // their snapshot. PostgreSQL's own; SQLite has `data_version`. Version 11 is the first that counts, so
+        // Every write transaction but the outbox's counts itself here (`PostgresStore.transaction`), so a batch's
+        // lookups done ahead on another connection can tell whether anything but this sync's own batches
+        // committed since their snapshot. PostgreSQL's own; SQLite has `data_version`. Version 11 is the first that counts, so
         // an older leadsync, which would write without counting, refuses the store.
         try db.execute(sql: "CREATE TABLE IF NOT EXISTS leadsync_commits (id INTEGER PRIMARY KEY CHECK (id = 1), commits BIGINT NOT NULL)")
         try db.execute(sql: "INSERT INTO leadsync_commits (id, commits) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")

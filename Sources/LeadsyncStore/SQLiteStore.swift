@@ -158,11 +158,11 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
-    /// Reads on one of the pool's reading connections, beside the writer (WAL). A failed read is not an
-    /// error here: the batch's transaction fetches everything again and reports what fails there.
     /// How the lookups done ahead fared (counted only: SQLite's are read beside the writer, at no one else's cost).
     let aheadUsage = AheadUsage()
 
+    /// Reads on one of the pool's reading connections, beside the writer (WAL). A failed read is not an
+    /// error here: the batch's transaction fetches everything again and reports what fails there.
     public func prefetchAhead(_ records: [IncomingRecord], blocks: Bool) -> AheadPrefetch? {
         guard !(writer is DatabaseQueue) else { return nil }
         let basis = lastCommit.value  // before the snapshot begins: every commit counted here is in it
