@@ -187,7 +187,8 @@ public final class AheadPrefetch: @unchecked Sendable {
     var answers: PrefetchedAnswers
     /// The commits the snapshot holds for sure (it may hold later ones too).
     let basis: CommitPoint
-    /// Told whether the batch's transaction could use these answers.
+    /// Told whether the batch's transaction could use these answers (PostgreSQL, which pauses looking ahead
+    /// while they are refused; SQLite's cost no one else).
     let usage: AheadUsage?
 
     init(records: [IncomingRecord], blocks: Bool, basis: CommitPoint, reader: StoreTransaction, usage: AheadUsage? = nil) throws {

@@ -218,9 +218,7 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     /// them useless (`AheadUsage`). A failed read is not an error here: the batch fetches in its transaction.
     public func prefetchAhead(_ records: [IncomingRecord], blocks: Bool) -> AheadPrefetch? {
         guard settings.pool >= 2, aheadUsage.worthLookingAhead else { return nil }
-        let fetched = try? withConnection { connection -> AheadPrefetch? in
-            try connection.execute(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            defer { _ = try? connection.execute(sql: "ROLLBACK") }
+        let fetched = try? withSnapshot { connection -> AheadPrefetch? in
             guard let commits = try connection.fetchOne(Int64.self, sql: "SELECT commits FROM leadsync_commits WHERE id = 1"),
                   commits >= 0 else { return nil }
             return try AheadPrefetch(records: records, blocks: blocks, basis: CommitPoint(sequence: UInt64(commits), dataVersion: 0),
@@ -230,10 +228,15 @@ public final class PostgresStore: PipelineStore, @unchecked Sendable {
     }
 
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        try withSnapshot { try body(StoreReader(db: $0)) }
+    }
+
+    /// Runs `body` on a pooled connection in a read-only transaction that sees one snapshot throughout.
+    private func withSnapshot<T>(_ body: (PostgresSQLConnection) throws -> T) throws -> T {
         try withConnection { connection in
             try connection.execute(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { _ = try? connection.execute(sql: "ROLLBACK") }
-            return try body(StoreReader(db: connection))
+            return try body(connection)
         }
     }
 

@@ -158,9 +158,6 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
-    /// How the lookups done ahead fared (counted only: SQLite's are read beside the writer, at no one else's cost).
-    let aheadUsage = AheadUsage()
-
     /// Reads on one of the pool's reading connections, beside the writer (WAL). A failed read is not an
     /// error here: the batch's transaction fetches everything again and reports what fails there.
     public func prefetchAhead(_ records: [IncomingRecord], blocks: Bool) -> AheadPrefetch? {
@@ -170,7 +167,7 @@ public final class SQLiteStore: PipelineStore, @unchecked Sendable {
             // The lookups' pages are mostly in the writer's cache or the OS's: a smaller cache of its own
             // keeps this second connection from adding another 64 MiB to the sync's memory.
             try db.execute(sql: "PRAGMA cache_size = -\(Self.aheadCacheKiB)")
-            return try AheadPrefetch(records: records, blocks: blocks, basis: basis, reader: StoreTransaction(db: SQLiteConnection(db)), usage: aheadUsage)
+            return try AheadPrefetch(records: records, blocks: blocks, basis: basis, reader: StoreTransaction(db: SQLiteConnection(db)))
         }
     }
 

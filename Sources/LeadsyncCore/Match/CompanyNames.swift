@@ -56,11 +56,13 @@ public struct CompanyWordCounts: Sendable, Equatable {
         log(1 + Double(accounts + 1) / Double((counts[word] ?? 0) + 1))
     }
 
+    /// The most name-only accounts a distinctive word may have, whatever the store's size.
+    public static let mostAccountsOfADistinctiveWord = 50.0
+
     /// A word rare enough to tell firms apart: used by at most 2% of name-only accounts, and never by more
     /// than 50 (by at most two while the store is small). Only such a word can make two names one firm, and
     /// only such words are searched by, so a name is compared with at most a few dozen accounts per word
     /// however large the store. A number never is: "Acme 1234" and "Globex 1234" are not one firm.
-    public static let mostAccountsOfADistinctiveWord = 50.0
     public func isDistinctive(_ word: String) -> Bool {
         guard !CompanyNameComparison.isNumber(word) else { return false }
         return Double((counts[word] ?? 0) + 1) <= max(3, min(Self.mostAccountsOfADistinctiveWord, 0.02 * Double(accounts + 1)))
