@@ -95,6 +95,14 @@ extension StoreTransaction {
             try insertRows(postings, columns: 4) { rows in
                 "INSERT INTO company_words (word, country, account_id, tail) VALUES \(rows) ON CONFLICT DO NOTHING"
             }
+        } else if db.dialect == .sqlite {
+            // One key lookup per posting. SQLite plans a delete matched against a VALUES list (by EXISTS or by
+            // a row-value IN) as a scan of the whole table, and a 10k drop into a 1M store spent 18% of its
+            // time in those scans; PostgreSQL joins the list to the primary key instead.
+            let delete = try db.statement(sql: "DELETE FROM company_words WHERE word = ? AND country = ? AND account_id = ?")
+            for start in stride(from: 0, to: postings.count, by: 4) {
+                try delete.execute(arguments: SQLArguments(Array(postings[start..<start + 3])))
+            }
         } else {
             postings = stride(from: 0, to: postings.count, by: 4).flatMap { postings[$0..<$0 + 3] }
             try insertRows(postings, columns: 3) { rows in """
