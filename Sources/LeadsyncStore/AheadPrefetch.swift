@@ -158,19 +158,22 @@ public struct CommitPoint: Sendable, Equatable {
 /// is alone again.
 final class AheadUsage: @unchecked Sendable {
     private let lock = NSLock()
-    private var counts = (used: 0, refused: 0, refusedInARow: 0, skipped: 0)
+    private var counts = (used: 0, refused: 0, skipped: 0)
+    /// A batch refused its lookups done ahead, and none has used them since.
+    private var paused = false
     var used: Int { lock.withLock { counts.used } }
     var refused: Int { lock.withLock { counts.refused } }
 
     func record(used: Bool) {
         lock.withLock {
-            if used { counts.used += 1; counts.refusedInARow = 0 } else { counts.refused += 1; counts.refusedInARow += 1 }
+            if used { counts.used += 1 } else { counts.refused += 1 }
+            paused = !used
         }
     }
 
     var worthLookingAhead: Bool {
         lock.withLock {
-            guard counts.refusedInARow >= 1 else { return true }
+            guard paused else { return true }
             counts.skipped += 1
             return counts.skipped % 8 == 0
         }

@@ -82,12 +82,13 @@ extension StoreTransaction {
 
     private func changeCompanyNames(_ entries: [CompanyNameEntry], by delta: Int) throws {
         guard !entries.isEmpty else { return }
+        // A posting is its key (word, country, account); an insert adds the word's tail.
         var postings: [SQLValue] = [], counts: [String: Int] = ["": 0]
         for entry in entries {
             counts[""]! += delta
             for word in CompanyWords.indexed(entry.words) {
-                postings += [.text(word), .text(entry.country), .integer(entry.accountID),
-                             CompanyNameComparison.typoKeys(word).map { .text($0.tail) } ?? .null]
+                postings += [.text(word), .text(entry.country), .integer(entry.accountID)]
+                if delta > 0 { postings.append(CompanyNameComparison.typoKeys(word).map { .text($0.tail) } ?? .null) }
                 counts[word, default: 0] += delta
             }
         }
@@ -100,11 +101,10 @@ extension StoreTransaction {
             // a row-value IN) as a scan of the whole table, and a 10k drop into a 1M store spent 18% of its
             // time in those scans; PostgreSQL joins the list to the primary key instead.
             let delete = try db.statement(sql: "DELETE FROM company_words WHERE word = ? AND country = ? AND account_id = ?")
-            for start in stride(from: 0, to: postings.count, by: 4) {
-                try delete.execute(arguments: SQLArguments(Array(postings[start..<start + 3])))
+            for start in stride(from: 0, to: postings.count, by: 3) {
+                try delete.execute(arguments: SQLArguments(postings[start..<start + 3]))
             }
         } else {
-            postings = stride(from: 0, to: postings.count, by: 4).flatMap { postings[$0..<$0 + 3] }
             try insertRows(postings, columns: 3) { rows in """
                 DELETE FROM company_words WHERE EXISTS (SELECT 1 FROM (VALUES \(rows)) AS v
                 WHERE company_words.word = v.column1 AND company_words.country = v.column2 AND company_words.account_id = v.column3)
