@@ -1,6 +1,6 @@
 import Foundation
 import LeadsyncCore
-import LeadsyncStore
+@testable import LeadsyncStore
 import LeadsyncTesting
 import Testing
 
@@ -96,5 +96,29 @@ import Testing
         #expect(byEmail["luc@gmail.com"]?.accountID == zeta, "found among 121 accounts named Groupe …")
         #expect(byEmail["zoe@gmail.com"]?.accountID != zeta, "another company of the same first words")
         #expect(try ws.count("SELECT count(*) FROM accounts") == 122)
+    }
+
+    /// The fuzzy company lookup reads each key's candidates once, in the index's order. A lookup's keys are
+    /// padded to a power of two with copies of the last one (to keep few statement texts); the copies' rows
+    /// must not be taken for more candidates, or the window a lookup ahead later checks is too wide.
+    @Test(arguments: StoreKind.allCases)
+    func theCompanyLookupReadsEachCandidateOnce(store: StoreKind) throws {
+        let ws = try Workspace(connectors: ["crm": "generic"], store: store)
+        var csv = "email,company,country\n"
+        for n in 1...40 { csv += String(format: "jean@alpha%03d.fr,Groupe Alpha %03d,FR\n", n, n) }
+        try ws.drop("crm", "1.csv", csv)
+        #expect(try ws.sync().balanced)
+        // Three keys: the statement carries four, the last one twice.
+        let keys = ["groupe alpha 005|FR", "groupe alpha 010|FR", "groupe alpha 020|FR"]
+        var windows: [String: CompanyWindow] = [:]
+        let matches = try ws.store().batch { tx in try tx.fuzzyCompanyMatches(keys, windows: &windows) }
+        let names = (1...40).map { String(format: "groupe alpha %03d|FR", $0) }
+        for key in keys {
+            let window = try #require(windows[key])
+            let after = names.filter { $0 >= key }.prefix(25), before = names.filter { $0 < key }.reversed().prefix(25)
+            #expect(window.after.map(\.name) == Array(after), "\(key): at or after")
+            #expect(window.before.map(\.name) == Array(before), "\(key): before")
+            #expect(matches[key]??.name == "Groupe Alpha \(key.dropFirst(13).prefix(3))", "\(key)")
+        }
     }
 }
