@@ -97,7 +97,10 @@ public struct StoreTransaction: PipelineView {
             return word.isEmpty ? nil : (key: key, word: word)
         }
         let postgres = db.dialect == .postgres
-        for chunk in PrefetchedView.lookupChunks(keyed, size: postgres ? 500 : 25) {
+        // SQLite's chunks are padded to a power of two so that few statement texts are prepared; PostgreSQL plans
+        // every statement anyway, and padding would only send it more ranges to read.
+        let chunks = postgres ? PrefetchedView.chunks(keyed, size: 500) : PrefetchedView.lookupChunks(keyed, size: 25)
+        for chunk in chunks {
             // Each side is an index range read in order and cut at 25 rows, whatever the range's size.
             let sql: String
             var arguments: [SQLValue] = []
@@ -128,8 +131,8 @@ public struct StoreTransaction: PipelineView {
                 }.joined(separator: " UNION ALL ")
                 for (key, word) in chunk { arguments += [.text(key), .text(word + "\u{10FFFF}"), .text(word), .text(key)] }
             }
-            // A key's rows are taken from its first place in the chunk only: the chunk is padded with copies of
-            // its last key, whose rows would otherwise be read as more candidates (and widen its window).
+            // A key's rows are taken from its first place in the chunk only: a padded chunk repeats its last key,
+            // whose rows would otherwise be read as more candidates (and widen its window).
             var firstPlace: [String: Int] = [:]
             for (n, item) in chunk.enumerated() where firstPlace[item.key] == nil { firstPlace[item.key] = n }
             try db.forEachRow(sql: sql, arguments: SQLArguments(arguments)) { row in
