@@ -97,10 +97,10 @@ public struct StoreTransaction: PipelineView {
             return word.isEmpty ? nil : (key: key, word: word)
         }
         let postgres = db.dialect == .postgres
-        // SQLite's chunks are padded to a power of two so that few statement texts are prepared; PostgreSQL plans
-        // every statement anyway, and padding would only send it more ranges to read.
-        let chunks = postgres ? PrefetchedView.chunks(keyed, size: 500) : PrefetchedView.lookupChunks(keyed, size: 25)
-        for chunk in chunks {
+        // Not padded like an IN list (`lookupChunks`): a repeated key's rows would be read as more candidates of
+        // it, and widen its window. Nor would padding save SQLite a preparation: past a few keys the statement
+        // is too long to be kept prepared (`SQLDialect.longestKeptSQL`). The keys come unique (a set).
+        for chunk in PrefetchedView.chunks(keyed, size: postgres ? 500 : 25) {
             // Each side is an index range read in order and cut at 25 rows, whatever the range's size.
             let sql: String
             var arguments: [SQLValue] = []
@@ -131,14 +131,8 @@ public struct StoreTransaction: PipelineView {
                 }.joined(separator: " UNION ALL ")
                 for (key, word) in chunk { arguments += [.text(key), .text(word + "\u{10FFFF}"), .text(word), .text(key)] }
             }
-            // A key's rows are taken from its first place in the chunk only: a padded chunk repeats its last key,
-            // whose rows would otherwise be read as more candidates (and widen its window).
-            var firstPlace: [String: Int] = [:]
-            for (n, item) in chunk.enumerated() where firstPlace[item.key] == nil { firstPlace[item.key] = n }
             try db.forEachRow(sql: sql, arguments: SQLArguments(arguments)) { row in
-                let number: Int = row["key_number"]
-                let key = chunk[chunk.startIndex + number].key
-                guard firstPlace[key] == number else { return }
+                let key = chunk[chunk.startIndex + (row["key_number"] as Int)].key
                 let id: Int64 = row["id"]
                 guard let name: String = row["company_key"] else { return }
                 read[key, default: [[], []]][row["side"] as Int].append(CompanyWindow.Candidate(id: id, name: name))

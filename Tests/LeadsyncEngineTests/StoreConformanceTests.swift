@@ -98,10 +98,9 @@ import Testing
         #expect(try ws.count("SELECT count(*) FROM accounts") == 122)
     }
 
-    /// The fuzzy company lookup reads each key's candidates once, in the index's order, at most 25 a side. On
-    /// SQLite a lookup's keys are padded to a power of two with copies of the last one (to keep few statement
-    /// texts); the copies' rows must not be taken for more candidates, or the window a lookup ahead later
-    /// checks is too wide.
+    /// The fuzzy company lookup reads each key's candidates once, in the index's order, at most 25 a side. Its
+    /// keys were once padded to a power of two with copies of the last one, as IN lists are; the copies' rows
+    /// were taken for more candidates, and the window a lookup ahead later checks was too wide.
     @Test(arguments: StoreKind.allCases)
     func theCompanyLookupReadsEachCandidateOnce(store: StoreKind) throws {
         let ws = try Workspace(connectors: ["crm": "generic"], store: store)
@@ -109,7 +108,7 @@ import Testing
         for n in 1...40 { csv += String(format: "jean@alpha%03d.fr,Groupe Alpha %03d,FR\n", n, n) }
         try ws.drop("crm", "1.csv", csv)
         #expect(try ws.sync().balanced)
-        // Three keys: SQLite's statement carries four, the last one twice.
+        // Three keys: a power-of-two padding would have repeated the last one.
         let keys = ["groupe alpha 005|FR", "groupe alpha 010|FR", "groupe alpha 020|FR"]
         var windows: [String: CompanyWindow] = [:]
         let matches = try ws.store().batch { tx in try tx.fuzzyCompanyMatches(keys, windows: &windows) }
